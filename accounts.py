@@ -1,0 +1,153 @@
+"""Accounts, passwords and signed-in sessions: the rules, without Flask.
+
+Passwords are argon2id hashes (argon2-cffi), rehashed at sign-in when the
+operator changes the cost settings. A signed-in browser is an AuthSession
+row; the cookie only carries a random token naming it, so signing out or
+revoking a row really ends that session (checklist item 24).
+"""
+import datetime
+import re
+import unicodedata
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from models import AuthSession, User, db
+from twostep import clock, events
+from twostep.codes import new_token, token_digest
+
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+
+
+class AccountError(Exception):
+    """Input the account rules refuse; the message is shown to the user."""
+
+
+def make_hasher(config):
+    """argon2id with argon2-cffi's defaults, unless the operator set ARGON2_* costs."""
+    options = {
+        "time_cost": config.get("ARGON2_TIME_COST"),
+        "memory_cost": config.get("ARGON2_MEMORY_COST"),
+        "parallelism": config.get("ARGON2_PARALLELISM"),
+    }
+    return PasswordHasher(**{k: v for k, v in options.items() if v is not None})
+
+
+def _has_control_characters(text):
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
+def read_email(raw):
+    email = (raw or "").strip().lower()
+    if not email:
+        raise AccountError("Enter your email address.")
+    if len(email) > 254 or _has_control_characters(email) or not EMAIL_RE.fullmatch(email):
+        raise AccountError("Enter a valid email address, like name@example.com.")
+    return email
+
+
+def read_name(raw):
+    name = (raw or "").strip()
+    if not name:
+        raise AccountError("Enter your name.")
+    if len(name) > 100 or _has_control_characters(name):
+        raise AccountError("Your name must be at most 100 characters, without control characters.")
+    return name
+
+
+def check_new_password(password):
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError(f"Choose a password of at least {MIN_PASSWORD} characters.")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"Choose a password of at most {MAX_PASSWORD} characters.")
+    return password
+
+
+def create_user(hasher, email, password, name, *, ip="", user_agent=""):
+    """Create an account; raise AccountError for bad input or a taken email."""
+    email = read_email(email)
+    name = read_name(name)
+    check_new_password(password)
+    password_hash = hasher.hash(password)
+    with db.atomic():
+        if User.select().where(User.email == email).exists():
+            raise AccountError("An account with this email already exists.")
+        user = User.create(email=email, name=name, password_hash=password_hash, created_at=clock.now())
+        events.record(user.id, "signup", ip=ip, user_agent=user_agent)
+    return user
+
+
+class Authenticator:
+    """Checks email and password in the same time whether or not the email exists (item 28)."""
+
+    def __init__(self, hasher):
+        self.hasher = hasher
+        self._dummy_hash = hasher.hash(new_token())
+
+    def authenticate(self, email, password):
+        """The active user with this email and password, or None."""
+        try:
+            email = read_email(email)
+        except AccountError:
+            email = None
+        user = User.get_or_none(User.email == email) if email else None
+        stored = user.password_hash if user else self._dummy_hash
+        try:
+            self.hasher.verify(stored, password or "")
+        except (VerificationError, InvalidHashError):
+            return None
+        if user is None or user.disabled:
+            return None
+        if self.hasher.check_needs_rehash(stored):
+            User.update(password_hash=self.hasher.hash(password)).where(User.id == user.id).execute()
+        return user
+
+    def check_password(self, user, password):
+        try:
+            return self.hasher.verify(user.password_hash, password or "")
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def start_session(user_id, *, ip="", user_agent=""):
+    """A new signed-in session; returns the token for the browser's cookie."""
+    token = new_token()
+    now = clock.now()
+    AuthSession.create(token_hash=token_digest(token), user=user_id, created_at=now, password_at=now,
+                       ip=(ip or "")[:45], user_agent=(user_agent or "")[:255])
+    return token
+
+
+def active_session(token):
+    """The live AuthSession for a cookie's token, or None."""
+    if not token:
+        return None
+    return (AuthSession.select(AuthSession, User).join(User)
+            .where(AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null(),
+                   User.disabled == False)  # noqa: E712
+            .first())
+
+
+def end_session(token):
+    if token:
+        AuthSession.update(revoked_at=clock.now()).where(
+            AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null()).execute()
+
+
+def revoke_other_sessions(user_id, keep_token):
+    """End every session of the user except the one making the change."""
+    return (AuthSession.update(revoked_at=clock.now())
+            .where(AuthSession.user == user_id, AuthSession.revoked_at.is_null(),
+                   AuthSession.token_hash != token_digest(keep_token or ""))
+            .execute())
+
+
+def password_confirmed(token):
+    """Record that the user just typed their password in this session (re-authentication)."""
+    AuthSession.update(password_at=clock.now()).where(AuthSession.token_hash == token_digest(token)).execute()
+
+
+def recently_authenticated(auth_session, minutes):
+    return auth_session is not None and auth_session.password_at >= clock.now() - datetime.timedelta(minutes=minutes)

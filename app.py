@@ -1,0 +1,130 @@
+"""The application factory: settings, database, extensions, blueprints, CLI.
+
+`create_app()` reads defaults, then the environment (config.py), then the
+test config. Run it with `make run` (development) or gunicorn
+`'app:create_app()'` (production, see the README).
+"""
+import logging
+import os
+import secrets
+
+from flask import Flask, g, session
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+import accounts
+import cli
+from config import load_settings, secret_key_problem
+from models import init_database, migrate
+from sms import make_sender
+from twostep.policy import Policy
+from views import register_blueprints
+from views.errors import register_error_handlers
+from views.limiter import limiter
+from views.security_headers import register_security_headers
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_settings())
+    app.config.update(
+        MAX_CONTENT_LENGTH=64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session; sign-out renews both
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _configure_secret_key(app)
+    _configure_cookies(app)
+    _configure_logging(app)
+
+    url = app.config.get("DATABASE_URL") or "sqlite:///" + os.path.join(app.instance_path, "app.sqlite3")
+    app.config["DATABASE_URL"] = url
+    database = init_database(url)
+    migrate()
+
+    @app.before_request
+    def _open_db():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close_db(_exc):
+        if not database.is_closed():
+            database.close()
+
+    hasher = accounts.make_hasher(app.config)
+    app.extensions["policy"] = Policy.from_settings(app.config)
+    app.extensions["sms_sender"] = make_sender(app.config)
+    app.extensions["authenticator"] = accounts.Authenticator(hasher)
+    app.extensions["password_hasher"] = hasher
+
+    csrf.init_app(app)
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    limiter.init_app(app)
+    _configure_login(app)
+    register_security_headers(app)
+    register_error_handlers(app)
+    register_blueprints(app)
+    cli.register(app)
+    return app
+
+
+def _configure_secret_key(app):
+    """Outside debug and testing, refuse to start with no or a guessable key."""
+    key = app.config.get("SECRET_KEY")
+    if app.debug or app.testing:
+        if not key:
+            # A random key kept in instance/ so `make run` sessions survive a restart.
+            path = os.path.join(app.instance_path, "dev-secret-key")
+            if not os.path.exists(path):
+                with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+            with open(path) as handle:
+                app.config["SECRET_KEY"] = handle.read().strip()
+        return
+    problem = secret_key_problem(key)
+    if problem:
+        raise SystemExit(
+            f"Refusing to start: {problem} Set SECRET_KEY to a long random value, for example the output of\n"
+            "  python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+
+
+def _configure_cookies(app):
+    secure = app.config.get("SESSION_COOKIE_SECURE")
+    if secure is None:
+        secure = not (app.debug or app.testing)
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    # The __Host- prefix pins the cookie to this host over HTTPS (checklist item 25).
+    app.config["SESSION_COOKIE_NAME"] = "__Host-session" if secure else "session"
+    app.config["REMEMBER_COOKIE_SECURE"] = secure
+
+
+def _configure_logging(app):
+    # The Vonage SDK prints request bodies (the passcode) and headers at DEBUG.
+    for name in ("vonage", "vonage_http_client", "urllib3"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _configure_login(app):
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.signin"
+    login_manager.login_message = "Please sign in to continue."
+    # Our own server-side sessions replace Flask-Login's cookie checks.
+    login_manager.session_protection = None
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        auth_session = accounts.active_session(session.get("sid"))
+        if auth_session is None or str(auth_session.user_id) != user_id:
+            return None
+        g.auth_session = auth_session
+        return auth_session.user

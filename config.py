@@ -1,0 +1,89 @@
+"""Settings read from the environment, each with a documented default.
+
+Every name here is listed in the README's settings table. `load_settings()`
+turns the environment into a plain dict that `create_app()` merges into
+`app.config`; nothing in here imports Flask, so the CLI and the tests can
+read settings the same way.
+"""
+import os
+
+# Secret keys seen in tutorials and templates: refusing them in production
+# stops the most common self-hosting mistake.
+WELL_KNOWN_SECRET_KEYS = {
+    "", "dev", "development", "secret", "secret-key", "secretkey", "changeme",
+    "change-me", "change_me", "your-secret-key", "please-change-me", "test",
+    "default", "flask", "key", "insecure",
+}
+
+# (name, type, default, meaning). The README's table is written from this list.
+SETTINGS = [
+    ("SECRET_KEY", str, None, "Signs sessions and keys passcode hashes. Required outside debug; at least 32 characters."),
+    ("DATABASE_URL", str, None, "Peewee db_url, e.g. postgresql://user@host/db. Default: sqlite file instance/app.sqlite3."),
+    ("SMS_BACKEND", str, "outbox", "outbox (stores messages, shown at /dev/outbox in debug) or vonage."),
+    ("ALLOW_SIGNUP", bool, True, "0 switches /signup off; accounts are then made with the CLI."),
+    ("SITE_NAME", str, "beSTREAM", "Name shown in pages and SMS."),
+    ("PUBLIC_HOST", str, "localhost", "Host name used in the SMS origin-bound line @host #code."),
+    ("PHONE_REGION", str, "JP", "Region (ISO 3166) for numbers typed without +country code."),
+    ("SMS_ALLOWED_COUNTRIES", str, "JP", "Comma-separated ISO 3166 codes SMS may be sent to."),
+    ("ARGON2_TIME_COST", int, None, "argon2id time cost (argon2-cffi default when unset)."),
+    ("ARGON2_MEMORY_COST", int, None, "argon2id memory cost in KiB (argon2-cffi default when unset)."),
+    ("ARGON2_PARALLELISM", int, None, "argon2id parallelism (argon2-cffi default when unset)."),
+    ("PASSCODE_TTL_SECONDS", int, 300, "How long an SMS passcode is valid."),
+    ("PASSCODE_MAX_ATTEMPTS", int, 5, "Wrong entries that void a passcode."),
+    ("LOCKOUT_FAILURES", int, 10, "Consecutive second-step failures that lock an account's second step."),
+    ("LOCKOUT_MINUTES", int, 15, "How long that lock lasts."),
+    ("PENDING_SIGNIN_MINUTES", int, 10, "How long a correct password waits for the second step."),
+    ("REAUTH_MINUTES", int, 10, "How recent the password must be for Off, Unsubscribe and similar changes."),
+    ("TWO_STEP_OFF_MAX_DAYS", int, 7, "Off turns back on by itself after this many days (0 = never)."),
+    ("SMS_RESEND_COOLDOWN_SECONDS", int, 30, "Wait between two SMS for the same verification."),
+    ("SMS_PER_ACCOUNT_HOUR", int, 5, "SMS per account per hour."),
+    ("SMS_PER_ACCOUNT_DAY", int, 10, "SMS per account per day."),
+    ("SMS_PER_NUMBER_HOUR", int, 5, "SMS per phone number per hour."),
+    ("SMS_PER_NUMBER_DAY", int, 10, "SMS per phone number per day."),
+    ("SMS_NEW_NUMBERS_PER_ACCOUNT_DAY", int, 3, "Different new numbers an account may send codes to per day."),
+    ("SMS_PER_IP_DAY", int, 20, "SMS per client IP per day to numbers not yet confirmed."),
+    ("SMS_DAILY_LIMIT", int, 1000, "Global SMS budget per day, all accounts together."),
+    ("SMS_TIMEOUT_SECONDS", int, 10, "Timeout of one call to the SMS provider (whole seconds, at most 10)."),
+    ("VONAGE_API_KEY", str, None, "Vonage API key (SMS_BACKEND=vonage)."),
+    ("VONAGE_API_SECRET", str, None, "Vonage API secret (SMS_BACKEND=vonage)."),
+    ("VONAGE_FROM", str, None, "Sender name or number (SMS_BACKEND=vonage)."),
+    ("VONAGE_REST_HOST", str, None, "host[:port] of the SMS API, for a proxy or a test server."),
+    ("RATELIMIT_STORAGE_URI", str, "memory://", "Flask-Limiter storage; redis://host:6379 shares limits across workers."),
+    ("RATELIMIT_SIGNIN", str, "20 per minute", "Per-IP limit on password and code submissions."),
+    ("SESSION_COOKIE_SECURE", bool, None, "Send cookies over HTTPS only. Default: on outside debug."),
+]
+
+
+def _parse(kind, raw):
+    if kind is bool:
+        return raw.strip().lower() not in {"0", "false", "no", "off", ""}
+    if kind is int:
+        return int(raw)
+    return raw
+
+
+def load_settings(environ=None):
+    """Return {name: value} for every setting present in `environ` or defaulted."""
+    environ = os.environ if environ is None else environ
+    settings = {}
+    for name, kind, default, _meaning in SETTINGS:
+        raw = environ.get(name)
+        if raw is None:
+            settings[name] = default
+            continue
+        try:
+            settings[name] = _parse(kind, raw)
+        except ValueError:
+            raise SystemExit(f"Setting {name}={raw!r} is not a valid {kind.__name__}.")
+    return settings
+
+
+def secret_key_problem(key):
+    """Why `key` must not be used in production, or None when it is fine."""
+    if not key:
+        return "SECRET_KEY is not set."
+    if key.strip().lower() in WELL_KNOWN_SECRET_KEYS:
+        return "SECRET_KEY is a well-known placeholder."
+    if len(key) < 32:
+        return "SECRET_KEY is shorter than 32 characters."
+    return None

@@ -1,0 +1,187 @@
+"""Peewee models and the database handle.
+
+`db` is a proxy bound by `init_database()` so the same models serve SQLite
+(the default, a file in `instance/`) and PostgreSQL (`DATABASE_URL`). The
+schema is owned by the numbered scripts in `migrations/`: `migrate()` applies
+the pending ones, on first start and on `flask --app app db upgrade`.
+
+Rows hold no plain secret: passwords and recovery codes are argon2 hashes,
+passcodes are keyed HMACs, session and verification tokens are SHA-256
+digests of what the browser holds.
+"""
+import datetime
+import os
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SqliteDatabase,
+    TextField,
+)
+from playhouse.db_url import connect as connect_url
+from playhouse.migrations import Runner
+
+db = DatabaseProxy()
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+
+# WAL lets readers run beside the one writer; synchronous=FULL makes every
+# commit durable across a power cut or kill -9 (checklist item 35); the busy
+# timeout makes a second writer wait instead of failing with "locked".
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "full",
+    "busy_timeout": 10000,
+    "foreign_keys": 1,
+}
+
+
+def open_database(url):
+    """Return an unconnected Peewee database for a `DATABASE_URL`."""
+    if url.startswith("sqlite"):
+        # IMMEDIATE takes the write lock at BEGIN, so a transaction that reads
+        # then writes waits for the lock instead of failing half-way.
+        return connect_url(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=10)
+    return connect_url(url, autorollback=True)
+
+
+def init_database(url):
+    """Bind the proxy `db` to the database at `url`; return it."""
+    database = open_database(url)
+    db.initialize(database)
+    return database
+
+
+def is_sqlite():
+    return isinstance(db.obj, SqliteDatabase)
+
+
+def migrate():
+    """Apply the pending numbered migrations; return the names applied."""
+    with db.connection_context():
+        return Runner(db.obj, directory=MIGRATIONS_DIR).up()
+
+
+def utcnow():
+    """Naive UTC now; the domain uses twostep.clock instead so tests can move time."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    """An account. Two-step verification state lives on the row itself so that
+    turning it on is one UPDATE inside one transaction."""
+
+    email = CharField(max_length=254, unique=True)
+    name = CharField(max_length=100)
+    password_hash = CharField(max_length=255)
+    created_at = DateTimeField(default=utcnow)
+    disabled = BooleanField(default=False)
+    # 'none' (not set up), 'on', or 'off' (kept, but not asked for a while).
+    two_step = CharField(max_length=8, default="none")
+    phone = CharField(max_length=20, null=True)  # E.164, only once confirmed
+    recovery_hash = CharField(max_length=255, null=True)
+    off_until = DateTimeField(null=True)
+    # Consecutive wrong passcodes and recovery codes (checklist item 7).
+    second_step_failures = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+
+    # Flask-Login's user protocol.
+    is_active = property(lambda self: not self.disabled)
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self):
+        return str(self.id)
+
+
+class AuthSession(BaseModel):
+    """One signed-in browser. The cookie carries a random token; this row is
+    what makes it valid, so signing out (or revoking) really ends it."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    password_at = DateTimeField(default=utcnow)  # last password entry, for re-authentication
+    ip = CharField(max_length=45, default="")
+    user_agent = CharField(max_length=255, default="")
+    revoked_at = DateTimeField(null=True, index=True)
+
+
+class Challenge(BaseModel):
+    """A verification in progress: enrolment, sign-in, Enable, or a number change.
+
+    It is bound to one browser by a token kept in that browser's session, holds
+    at most one live passcode (a resend overwrites the hash, so the old code
+    stops working), and for enrolment records the wizard's progress.
+    """
+
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="challenges", on_delete="CASCADE")
+    purpose = CharField(max_length=16)  # enrol | signin | enable | change
+    phone = CharField(max_length=20, null=True)
+    code_hash = CharField(max_length=64, null=True)
+    code_sent_at = DateTimeField(null=True)
+    attempts = IntegerField(default=0)
+    verified_at = DateTimeField(null=True)
+    recovery_hash = CharField(max_length=255, null=True)
+    recovery_shown_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+    finished_at = DateTimeField(null=True)
+
+
+class SmsRecord(BaseModel):
+    """Every SMS attempt, sent or not: the caps count these rows, and operators
+    read them. Never the message text (it holds the passcode)."""
+
+    user = ForeignKeyField(User, null=True, backref="sms_records", on_delete="SET NULL")
+    phone = CharField(max_length=20)
+    ip = CharField(max_length=45, default="")
+    purpose = CharField(max_length=16)
+    to_confirmed_number = BooleanField(default=False)
+    # reserved -> sent | failed; refused when a cap stopped it before sending.
+    status = CharField(max_length=10, default="reserved")
+    provider_status = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        indexes = (
+            (("user", "created_at"), False),
+            (("phone", "created_at"), False),
+            (("ip", "created_at"), False),
+        )
+
+
+class OutboxMessage(BaseModel):
+    """What the outbox SMS sender 'delivered': read at /dev/outbox and by tests."""
+
+    phone = CharField(max_length=20, index=True)
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+
+class SecurityEvent(BaseModel):
+    """The account's security activity: what changed, when, from where."""
+
+    user = ForeignKeyField(User, backref="events", on_delete="CASCADE")
+    kind = CharField(max_length=32)
+    detail = CharField(max_length=255, default="")
+    ip = CharField(max_length=45, default="")
+    user_agent = CharField(max_length=255, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "created_at"), False),)
+
+
+ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent]

@@ -1,0 +1,191 @@
+"""Fixtures in the style of Flask's tutorial: a fresh app and database per test,
+a client that sends CSRF tokens like a browser, an `auth` helper, the SMS
+outbox and a clock the tests can move.
+
+The suite runs on SQLite files; when TEST_DATABASE_URL names a PostgreSQL
+database, every test that uses `app` runs on PostgreSQL as well.
+"""
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from twostep import clock as domain_clock
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+CODE_RE = re.compile(r"#(\d{6})\s*$")
+RECOVERY_RE = re.compile(r"<code>([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})</code>")
+
+# Cheap argon2 so the suite is quick; the real costs are argon2-cffi's defaults.
+FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
+PHONE = "090-1234-5678"
+PHONE_E164 = "+819012345678"
+
+
+def database_urls():
+    urls = ["sqlite"]
+    if os.environ.get("TEST_DATABASE_URL"):
+        urls.append("postgresql")
+    return urls
+
+
+def reset_postgres(url):
+    from playhouse.db_url import connect
+
+    database = connect(url)
+    with database.connection_context():
+        database.execute_sql("DROP SCHEMA public CASCADE")
+        database.execute_sql("CREATE SCHEMA public")
+
+
+def make_test_app(tmp_path, backend="sqlite", **overrides):
+    from app import create_app
+
+    if backend == "postgresql":
+        url = os.environ["TEST_DATABASE_URL"]
+        reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path}/test.sqlite3"
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hmac",
+        "SMS_ALLOWED_COUNTRIES": "JP,US,GB",
+        "RATELIMIT_SIGNIN": "10000 per minute",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        **FAST_ARGON2,
+        **overrides,
+    }
+    return create_app(config)
+
+
+@pytest.fixture(params=database_urls())
+def app(request, tmp_path):
+    marker = request.node.get_closest_marker("settings")
+    overrides = marker.kwargs if marker else {}
+    application = make_test_app(tmp_path, request.param, **overrides)
+    yield application
+    from models import db
+
+    if not db.is_closed():
+        db.close()
+
+
+class BrowserLikeClient(FlaskClient):
+    """A test client that, like a browser, posts the form's CSRF token.
+
+    Before a POST without `csrf_token` it reads a fresh token from a page, as a
+    browser would from the form it submits. `htmx=True` adds the headers htmx
+    sends.
+    """
+
+    def csrf_token(self):
+        page = super().open("/signin", method="GET").get_data(as_text=True)
+        match = CSRF_RE.search(page)
+        return match.group(1) or match.group(2)
+
+    def open(self, *args, htmx=False, **kwargs):
+        if htmx:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("HX-Request", "true")
+            kwargs["headers"] = headers
+        method = kwargs.get("method", "GET")
+        data = kwargs.get("data")
+        if method == "POST" and kwargs.pop("csrf", True):
+            data = dict(data or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            data = {k: v for k, v in data.items() if v is not None}
+            kwargs["data"] = data
+        else:
+            kwargs.pop("csrf", None)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = BrowserLikeClient
+    return app.test_client()
+
+
+@pytest.fixture
+def clock():
+    """The rules' clock; `clock.advance(seconds)` moves it forward. Reset after each test."""
+    domain_clock.reset()
+    yield domain_clock
+    domain_clock.reset()
+
+
+class Outbox:
+    """What the outbox SMS sender 'delivered'."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def messages(self, phone=None):
+        from models import OutboxMessage, db
+
+        # No app context is held between requests: Flask would share `g`
+        # (and Flask-WTF's cached CSRF token) across the test's requests.
+        with db.connection_context():
+            query = OutboxMessage.select().order_by(OutboxMessage.id)
+            if phone:
+                query = query.where(OutboxMessage.phone == phone)
+            return [m.body for m in query]
+
+    def count(self, phone=None):
+        return len(self.messages(phone))
+
+    def last_code(self, phone=None):
+        messages = self.messages(phone)
+        assert messages, "no SMS was sent"
+        return CODE_RE.search(messages[-1]).group(1)
+
+
+@pytest.fixture
+def outbox(app):
+    return Outbox(app)
+
+
+class Auth:
+    """Signs up, signs in and sets up two-step verification through the real pages."""
+
+    def __init__(self, client, outbox):
+        self.client = client
+        self.outbox = outbox
+
+    def signup(self, email="ann@example.com", password="correct horse", name="Ann"):
+        response = self.client.post("/signup", data={"email": email, "password": password, "name": name})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+    def signin(self, email="ann@example.com", password="correct horse"):
+        return self.client.post("/signin", data={"email": email, "password": password})
+
+    def signout(self):
+        return self.client.post("/signout")
+
+    def enrol(self, phone=PHONE):
+        """Set up two-step verification end to end; return the recovery code shown."""
+        assert self.client.post("/two-step/phone", data={"phone": phone}).status_code == 303
+        code = self.outbox.last_code()
+        assert self.client.post("/two-step/passcode", data={"code": code}).status_code == 303
+        page = self.client.get("/two-step/recovery").get_data(as_text=True)
+        recovery = RECOVERY_RE.search(page).group(1)
+        assert self.client.post("/two-step/confirm", data={"kept": "y"}).status_code == 303
+        return recovery
+
+    def signin_with_passcode(self, email="ann@example.com", password="correct horse"):
+        assert self.signin(email, password).headers["Location"].endswith("/signin/passcode")
+        response = self.client.post("/signin/passcode", data={"code": self.outbox.last_code()})
+        assert response.headers["Location"].endswith("/dashboard")
+        return response
+
+
+@pytest.fixture
+def auth(client, outbox):
+    return Auth(client, outbox)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "settings(**config): extra app settings for this test")

@@ -1,0 +1,150 @@
+"""Passcodes: issue, send, check, expire and void (checklist items 1-8, 14, 15, 33).
+
+A Challenge row is one verification in progress, bound to one browser by a
+token in that browser's session. It holds at most one live passcode: sending
+a new one overwrites the hash, so the old code stops working. Counting a try
+and using the code up are conditional UPDATEs whose row count decides, so
+parallel requests cannot get extra tries or use a code twice.
+"""
+import datetime
+import logging
+
+from models import Challenge, User, db
+from sms import SmsError
+from twostep import clock, limits
+from twostep.codes import new_passcode, new_token, passcode_hash, passcode_matches, read_passcode, token_digest
+from twostep.errors import CodeExpired, CodeFormat, CodeVoided, Cooldown, SendFailed, WrongCode
+
+log = logging.getLogger(__name__)
+
+
+def open_challenge(user_id, purpose, phone=None):
+    """Start a verification; return (challenge, token). The token goes in the browser's session."""
+    token = new_token()
+    with db.atomic():
+        challenge = Challenge.create(token_hash=token_digest(token), user=user_id, purpose=purpose,
+                                     phone=phone, created_at=clock.now())
+    return challenge, token
+
+
+def find_challenge(token, purpose, user_id=None, max_age_minutes=None):
+    """The unfinished challenge this browser holds for `purpose`, or None."""
+    if not token:
+        return None
+    query = Challenge.select().where(Challenge.token_hash == token_digest(token), Challenge.purpose == purpose,
+                                     Challenge.finished_at.is_null())
+    if user_id is not None:
+        query = query.where(Challenge.user == user_id)
+    if max_age_minutes is not None:
+        query = query.where(Challenge.created_at > clock.now() - datetime.timedelta(minutes=max_age_minutes))
+    return query.first()
+
+
+def finish(challenge):
+    """Close the challenge; True for the one request that closed it (double submits lose)."""
+    return bool(Challenge.update(finished_at=clock.now())
+                .where(Challenge.id == challenge.id, Challenge.finished_at.is_null()).execute())
+
+
+def passcode_message(policy, code):
+    """The SMS text; its last line is the origin-bound form browsers can offer (item 15)."""
+    minutes = policy.passcode_ttl // 60
+    return (f"{policy.site_name}: your passcode is {code}. It expires in {minutes} minutes. "
+            f"Do not share it with anyone.\n\n@{policy.public_host} #{code}")
+
+
+def cooldown_left(policy, challenge):
+    """Seconds before Resend is allowed again (0 when it is)."""
+    if not challenge.code_sent_at:
+        return 0
+    ready = challenge.code_sent_at + datetime.timedelta(seconds=policy.resend_cooldown)
+    return max(0, int((ready - clock.now()).total_seconds() + 0.999))
+
+
+def expires_in(policy, challenge):
+    """Seconds the live passcode has left (0 when there is none or it has expired)."""
+    if not challenge.code_hash or not challenge.code_sent_at:
+        return 0
+    end = challenge.code_sent_at + datetime.timedelta(seconds=policy.passcode_ttl)
+    return max(0, int((end - clock.now()).total_seconds()))
+
+
+def send_passcode(policy, sender, challenge, *, ip, to_confirmed):
+    """Issue a new passcode for `challenge` and send it by SMS.
+
+    Raises Cooldown or SmsCapReached (nothing sent), or SendFailed (the
+    provider refused or did not answer; the code is voided so the user can
+    simply try again).
+    """
+    wait = cooldown_left(policy, challenge)
+    if wait:
+        raise Cooldown(wait)
+    record = limits.reserve_sms(policy, user_id=challenge.user_id, phone=challenge.phone, ip=ip,
+                                purpose=challenge.purpose, to_confirmed=to_confirmed)
+    code = new_passcode()
+    code_hash = passcode_hash(policy.passcode_key, challenge.id, code)
+    now = clock.now()
+    ready_before = now - datetime.timedelta(seconds=policy.resend_cooldown)
+    # The code's row is written before the provider is called (item 33); the
+    # cooldown condition in the WHERE makes parallel resends leave one live code.
+    with db.atomic():
+        issued = (Challenge.update(code_hash=code_hash, code_sent_at=now, attempts=0)
+                  .where(Challenge.id == challenge.id, Challenge.finished_at.is_null(),
+                         Challenge.code_sent_at.is_null() | (Challenge.code_sent_at <= ready_before))
+                  .execute())
+    if not issued:
+        limits.mark_sms(record.id, "refused", "cooldown")
+        raise Cooldown(policy.resend_cooldown)
+    try:
+        sender.send(challenge.phone, passcode_message(policy, code))
+    except SmsError as error:
+        limits.mark_sms(record.id, "failed", error.status)
+        with db.atomic():
+            Challenge.update(code_hash=None, code_sent_at=None).where(
+                Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()
+        log.error("SMS send failed: backend=%s status=%s user=%s purpose=%s reason=%s",
+                  getattr(sender, "name", "?"), error.status, challenge.user_id, challenge.purpose, error.reason)
+        raise SendFailed()
+    limits.mark_sms(record.id, "sent", "0")
+    challenge.code_hash, challenge.code_sent_at, challenge.attempts = code_hash, now, 0
+
+
+def verify_passcode(policy, challenge, raw, on_success=lambda: None):
+    """Check the typed passcode; when right, use it up and run `on_success` in the same transaction.
+
+    Raises CodeFormat (not counted), Locked, CodeExpired, CodeVoided or WrongCode.
+    """
+    code = read_passcode(raw)
+    if code is None:
+        raise CodeFormat()
+    limits.ensure_not_locked(User.get_by_id(challenge.user_id))
+    current = Challenge.get_by_id(challenge.id)
+    if current.finished_at or current.verified_at or not current.code_hash:
+        raise CodeVoided()
+    if clock.now() > current.code_sent_at + datetime.timedelta(seconds=policy.passcode_ttl):
+        raise CodeExpired()
+    with db.atomic():
+        counted = (Challenge.update(attempts=Challenge.attempts + 1)
+                   .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
+                          Challenge.attempts < policy.passcode_max_attempts, Challenge.verified_at.is_null())
+                   .execute())
+    if not counted:
+        raise CodeVoided()
+    if not passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
+        limits.record_failure(policy, current.user_id)
+        attempts = Challenge.select(Challenge.attempts).where(Challenge.id == current.id).scalar() or 0
+        left = policy.passcode_max_attempts - attempts
+        if left <= 0:
+            raise CodeVoided("That passcode is not right, and it no longer works. "
+                             "Click \u201cResend\u201d to request a new code.")
+        raise WrongCode(left)
+    with db.atomic():
+        used = (Challenge.update(verified_at=clock.now(), code_hash=None)
+                .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
+                       Challenge.verified_at.is_null())
+                .execute())
+        if not used:
+            raise CodeVoided()
+        limits.record_success(current.user_id)
+        challenge.verified_at = clock.now()
+        return on_success()

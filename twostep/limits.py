@@ -1,0 +1,135 @@
+"""Caps on SMS and the second-step lockout (checklist items 7, 8, 11, 12, 34).
+
+All state is in the database, so the caps hold across restarts, workers and
+hosts. SMS caps use "reserve, then count": the attempt's row is committed
+first and then every committed row in the window is counted, itself included.
+Two parallel requests can both be refused at the edge of a cap, but never
+both allowed past it.
+"""
+import datetime
+import logging
+
+from peewee import fn
+
+from models import SmsRecord, User, db
+from twostep import clock, events
+from twostep.errors import Locked, SmsCapReached
+
+log = logging.getLogger(__name__)
+
+COUNTED = ("reserved", "sent", "failed")  # a failed send may still have been delivered
+HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
+
+
+def _retry_after(query, window, now):
+    oldest = query.select(fn.MIN(SmsRecord.created_at)).scalar()
+    if oldest is None:
+        return 60
+    return max(1, int((oldest + window - now).total_seconds()) + 1)
+
+
+def _counted(since):
+    return SmsRecord.select().where(SmsRecord.created_at >= since, SmsRecord.status.in_(COUNTED))
+
+
+def _cap_checks(policy, record, now):
+    """(query, window, cap, message) for each cap that applies to `record`."""
+    checks = [
+        (_counted(now - DAY), DAY, policy.sms_daily_limit,
+         "This site has sent as many SMS as it may today."),
+    ]
+    if record.user_id is not None:
+        mine = SmsRecord.user == record.user_id
+        checks += [
+            (_counted(now - HOUR).where(mine), HOUR, policy.sms_per_account_hour,
+             "You have asked for too many passcodes."),
+            (_counted(now - DAY).where(mine), DAY, policy.sms_per_account_day,
+             "You have asked for too many passcodes today."),
+        ]
+    same_number = SmsRecord.phone == record.phone
+    checks += [
+        (_counted(now - HOUR).where(same_number), HOUR, policy.sms_per_number_hour,
+         "Too many passcodes were sent to this number."),
+        (_counted(now - DAY).where(same_number), DAY, policy.sms_per_number_day,
+         "Too many passcodes were sent to this number today."),
+    ]
+    if not record.to_confirmed_number:
+        # Per-IP only for numbers not yet confirmed: sign-in codes go to a
+        # confirmed number and must not lock out everyone behind one NAT.
+        checks.append((
+            _counted(now - DAY).where(SmsRecord.ip == record.ip, SmsRecord.to_confirmed_number == False),  # noqa: E712
+            DAY, policy.sms_per_ip_day, "Too many passcodes were requested from your network today.",
+        ))
+    return checks
+
+
+def _new_numbers_exceeded(policy, record, now):
+    if record.to_confirmed_number or record.user_id is None:
+        return False
+    numbers = (_counted(now - DAY)
+               .where(SmsRecord.user == record.user_id, SmsRecord.to_confirmed_number == False)  # noqa: E712
+               .select(fn.COUNT(SmsRecord.phone.distinct())).scalar())
+    return numbers > policy.sms_new_numbers_per_account_day
+
+
+def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
+    """Record an SMS about to be sent, or refuse it with SmsCapReached (no SMS)."""
+    now = clock.now()
+    with db.atomic():
+        record = SmsRecord.create(user=user_id, phone=phone, ip=ip or "", purpose=purpose,
+                                  to_confirmed_number=to_confirmed, created_at=now)
+    refusal = None
+    if _new_numbers_exceeded(policy, record, now):
+        refusal = (DAY.total_seconds(), "You have tried too many different numbers today.")
+    for query, window, cap, message in _cap_checks(policy, record, now):
+        if refusal:
+            break
+        if query.count() > cap:
+            refusal = (_retry_after(query, window, now), message)
+    _warn_budget(policy, now)
+    if refusal:
+        with db.atomic():
+            SmsRecord.update(status="refused", provider_status="cap").where(SmsRecord.id == record.id).execute()
+        log.warning("SMS refused by a cap: user=%s purpose=%s reason=%s", user_id, purpose, refusal[1])
+        raise SmsCapReached(int(refusal[0]), refusal[1])
+    return record
+
+
+def _warn_budget(policy, now):
+    used = _counted(now - DAY).count()
+    if used >= policy.sms_daily_limit:
+        log.warning("SMS daily budget reached: %s of %s used in the last 24 hours", used, policy.sms_daily_limit)
+    elif used >= 0.8 * policy.sms_daily_limit:
+        log.warning("SMS daily budget nearly used: %s of %s in the last 24 hours", used, policy.sms_daily_limit)
+
+
+def mark_sms(record_id, status, provider_status=""):
+    with db.atomic():
+        SmsRecord.update(status=status, provider_status=provider_status[:64]).where(SmsRecord.id == record_id).execute()
+
+
+def ensure_not_locked(user):
+    """Raise Locked while the account's second step is locked."""
+    now = clock.now()
+    if user.locked_until and user.locked_until > now:
+        raise Locked(int((user.locked_until - now).total_seconds()) + 1)
+
+
+def record_failure(policy, user_id):
+    """Count one wrong code; the failure that reaches the limit locks the second step."""
+    now = clock.now()
+    with db.atomic():
+        User.update(second_step_failures=User.second_step_failures + 1).where(User.id == user_id).execute()
+        locked = (User.update(second_step_failures=0,
+                              locked_until=now + datetime.timedelta(minutes=policy.lockout_minutes))
+                  .where(User.id == user_id, User.second_step_failures >= policy.lockout_failures)
+                  .execute())
+    if locked:
+        events.record(user_id, "second_step_locked")
+        log.warning("second step locked for user=%s after %s failures", user_id, policy.lockout_failures)
+    return bool(locked)
+
+
+def record_success(user_id):
+    User.update(second_step_failures=0).where(User.id == user_id, User.second_step_failures != 0).execute()

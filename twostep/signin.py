@@ -1,0 +1,84 @@
+"""The second step of sign-in: SMS passcode, or the recovery code (checklist items 5-10, 18-19).
+
+A correct password opens a "signin" Challenge that grants nothing by itself
+and expires after PENDING_SIGNIN_MINUTES. Only a correct passcode or
+recovery code for that challenge completes the sign-in, and it does so in the
+same transaction that uses the code up.
+"""
+from models import User, db
+from twostep import challenges, clock, events, limits
+from twostep.codes import hash_recovery_code, new_recovery_code, read_recovery_code, recovery_code_matches
+from twostep.errors import FlowExpired, TwoStepError, WrongRecoveryCode
+
+
+def effective_state(user, now=None):
+    """'none', 'on' or 'off'; an Off whose time is up counts as on again."""
+    now = now or clock.now()
+    if user.two_step == "off" and user.off_until is not None and now >= user.off_until:
+        return "on"
+    return user.two_step
+
+
+def off_until(user):
+    """When an Off account turns back on by itself (None: stays off until Enable)."""
+    return user.off_until if user.two_step == "off" else None
+
+
+def needs_second_step(user):
+    return effective_state(user) == "on"
+
+
+def begin(user):
+    """After a correct password: open the pending sign-in. Returns (challenge, token)."""
+    if user.two_step == "off" and effective_state(user) == "on":
+        # The Off period is over: make it so on the row too, once.
+        User.update(two_step="on", off_until=None).where(User.id == user.id, User.two_step == "off").execute()
+    return challenges.open_challenge(user.id, "signin", phone=user.phone)
+
+
+def pending(policy, token):
+    """The browser's pending sign-in, if its password is still fresh enough."""
+    return challenges.find_challenge(token, "signin", max_age_minutes=policy.pending_signin_minutes)
+
+
+def send_code(policy, sender, challenge, *, ip):
+    """Send (or resend) the sign-in passcode to the account's confirmed number."""
+    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=True)
+
+
+def complete_with_passcode(policy, challenge, raw_code, start_session):
+    """Check the passcode; when right, finish the challenge and call `start_session()` in one transaction."""
+
+    def finish():
+        if not challenges.finish(challenge):
+            raise FlowExpired()
+        return start_session()
+
+    return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish)
+
+
+def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
+    """Sign in with the recovery code: it is used up and a new one replaces it.
+
+    Returns (start_session's result, the new recovery code to show once).
+    """
+    code = read_recovery_code(raw_code)
+    if code is None:
+        raise TwoStepError("Enter the 16-character recovery code, like ABCD-EFGH-JKMN-PQRS.")
+    user = User.get_by_id(challenge.user_id)
+    limits.ensure_not_locked(user)
+    if not recovery_code_matches(user.recovery_hash, code):
+        limits.record_failure(policy, user.id)
+        raise WrongRecoveryCode()
+    new_code = new_recovery_code()
+    new_hash = hash_recovery_code(new_code)  # hashed before the transaction: it is deliberately slow
+    with db.atomic():
+        # Conditional on the hash just checked: of parallel uses, one wins.
+        used = (User.update(recovery_hash=new_hash)
+                .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute())
+        if not used or not challenges.finish(challenge):
+            raise WrongRecoveryCode("This recovery code has already been used.")
+        limits.record_success(user.id)
+        events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
+        result = start_session()
+    return result, new_code

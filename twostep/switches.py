@@ -1,0 +1,93 @@
+"""Off, Enable, Unsubscribe, a new number and a new recovery code (help article, last notes).
+
+Each change is one transaction that also records a security event. The
+views ask for a recent password first (checklist item 21) and end the
+account's other sessions after it.
+"""
+import datetime
+
+from models import Challenge, User, db
+from twostep import challenges, clock, events
+from twostep.codes import hash_recovery_code, new_recovery_code
+from twostep.errors import FlowExpired, TwoStepError
+from twostep.phones import mask_phone, parse_phone
+from twostep.signin import effective_state
+
+
+def _require(user, *states):
+    if effective_state(user) not in states:
+        raise TwoStepError("That is not possible in the current state of two-step verification.", status=409)
+
+
+def turn_off(policy, user, *, ip="", user_agent=""):
+    """Off: stop asking for a passcode for a while; the number and recovery code are kept."""
+    _require(user, "on")
+    until = None
+    if policy.off_max_days:
+        until = clock.now() + datetime.timedelta(days=policy.off_max_days)
+    with db.atomic():
+        User.update(two_step="off", off_until=until).where(User.id == user.id).execute()
+        detail = f"until {until:%Y-%m-%d %H:%M} UTC" if until else ""
+        events.record(user.id, "two_step_off", ip=ip, user_agent=user_agent, detail=detail)
+    return until
+
+
+def begin_enable(user):
+    """Enable: a passcode to the kept number must confirm it still reaches the user."""
+    _require(user, "off")
+    return challenges.open_challenge(user.id, "enable", phone=user.phone)
+
+
+def finish_enable(policy, challenge, raw_code, *, ip="", user_agent=""):
+    def switch_on():
+        if not challenges.finish(challenge):
+            raise FlowExpired()
+        User.update(two_step="on", off_until=None).where(User.id == challenge.user_id).execute()
+        events.record(challenge.user_id, "two_step_enabled", ip=ip, user_agent=user_agent)
+
+    challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_on)
+
+
+def unsubscribe(user, *, ip="", user_agent=""):
+    """Remove two-step verification completely: the number and the recovery code are deleted."""
+    _require(user, "on", "off")
+    with db.atomic():
+        User.update(two_step="none", phone=None, recovery_hash=None, off_until=None).where(
+            User.id == user.id).execute()
+        # Verifications in progress for the old set-up end with it.
+        Challenge.update(finished_at=clock.now()).where(
+            Challenge.user == user.id, Challenge.finished_at.is_null()).execute()
+        events.record(user.id, "two_step_unsubscribed", ip=ip, user_agent=user_agent)
+
+
+def regenerate_recovery_code(user, *, ip="", user_agent=""):
+    """A new recovery code replaces the old one, which stops working at once."""
+    _require(user, "on", "off")
+    code = new_recovery_code()
+    new_hash = hash_recovery_code(code)
+    with db.atomic():
+        User.update(recovery_hash=new_hash).where(User.id == user.id).execute()
+        events.record(user.id, "recovery_code_new", ip=ip, user_agent=user_agent)
+    return code
+
+
+def begin_number_change(policy, sender, user, raw_phone, *, ip):
+    """A new number gets a passcode before anything on the account changes (item 22)."""
+    _require(user, "on", "off")
+    phone = parse_phone(raw_phone, policy.phone_region, policy.allowed_countries)
+    if phone == user.phone:
+        raise TwoStepError("That is already your number.")
+    challenge, token = challenges.open_challenge(user.id, "change", phone=phone)
+    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=False)
+    return challenge, token
+
+
+def finish_number_change(policy, challenge, raw_code, *, ip="", user_agent=""):
+    def switch_number():
+        if not challenges.finish(challenge):
+            raise FlowExpired()
+        User.update(phone=challenge.phone).where(User.id == challenge.user_id).execute()
+        events.record(challenge.user_id, "number_changed", ip=ip, user_agent=user_agent,
+                      detail=f"to {mask_phone(challenge.phone)}")
+
+    challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_number)

@@ -1,0 +1,14 @@
+"""Development only: the SMS outbox at /dev/outbox (registered in debug and tests only)."""
+from flask import Blueprint
+
+from models import OutboxMessage
+from views.htmx import page
+
+bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.get("/outbox")
+def outbox():
+    """The newest messages the outbox sender 'delivered', so a person can read their passcode."""
+    messages = OutboxMessage.select().order_by(OutboxMessage.id.desc()).limit(50)
+    return page("dev/outbox.html", messages=list(messages))

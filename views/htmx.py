@@ -1,0 +1,48 @@
+"""The one place that decides between a whole page and an htmx fragment.
+
+Every page template fills the block `main`. A normal request gets the page;
+an htmx request (not boosted, not a history restore) gets that block only.
+After a successful POST, a normal browser gets a 303 redirect and htmx gets
+`HX-Location`, which swaps the next step into `#main` and updates the URL.
+"""
+import json
+
+from flask import make_response, redirect, render_template, request
+from jinja2_fragments.flask import render_block
+
+FRAGMENT_BLOCK = "main"
+
+
+def is_htmx():
+    headers = request.headers
+    return (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
+            and headers.get("HX-History-Restore-Request") != "true")
+
+
+def page(template, status=200, **context):
+    """Render `template` as a page or as its `main` block; always `Vary: HX-Request`."""
+    if is_htmx():
+        body = render_block(template, FRAGMENT_BLOCK, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def go(url):
+    """Move on to `url` after a successful POST (or a step the user may not open yet)."""
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Location"] = json.dumps({"path": url, "target": "#main", "swap": "innerHTML"})
+        return response
+    return redirect(url, code=303)
+
+
+def go_full(url):
+    """Move on with a full page load: used when signing in or out changes the whole page."""
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)

@@ -1,0 +1,199 @@
+"""Off, Enable, Unsubscribe, a new number and a new recovery code (help article, last notes).
+
+Each needs the password entered within REAUTH_MINUTES (else /reauth first),
+is recorded as a security event, and ends the account's other sessions.
+GET shows what will happen; POST does it.
+"""
+from flask import Blueprint, flash, session, url_for
+from flask_login import current_user, login_required
+
+import accounts
+from twostep import challenges, switches
+from twostep import signin as signin_rules
+from twostep.codes import format_recovery_code
+from twostep.errors import TwoStepError
+from twostep.phones import mask_phone
+from views.auth import recent_password_or_prompt
+from views.forms import ButtonForm, PasscodeForm, PhoneForm, first_error
+from views.htmx import go, page
+from views.limiter import limit_posts
+from views.web import client_ip, policy, refused, sender, who
+
+bp = Blueprint("settings", __name__, url_prefix="/two-step")
+
+# purpose -> (page title, what Continue does), for the shared passcode page.
+PASSCODE_PURPOSES = {
+    "enable": "Enable two-step verification",
+    "change": "Confirm your new phone number",
+}
+
+
+def _done(message):
+    """After a change: end the other sessions (item 24) and go back to the Account page."""
+    accounts.revoke_other_sessions(current_user.id, session.get("sid"))
+    flash(message, "info")
+    return go(url_for("account.personal"))
+
+
+def _state():
+    return signin_rules.effective_state(current_user)
+
+
+@bp.route("/off", methods=["GET", "POST"])
+@login_required
+def off():
+    """Off: stop asking for a passcode for a while, keeping the number and recovery code."""
+    prompt = recent_password_or_prompt()
+    if prompt:
+        return prompt
+    form = ButtonForm()
+    if form.validate_on_submit():
+        try:
+            until = switches.turn_off(policy(), current_user, **who())
+        except TwoStepError as error:
+            return refused("settings/off.html", error, form=form, off_days=policy().off_max_days)
+        when = f" until {until:%Y-%m-%d %H:%M} UTC" if until else ""
+        return _done(f"Two-step verification is off{when}.")
+    return page("settings/off.html", form=form, off_days=policy().off_max_days)
+
+
+@bp.route("/unsubscribe", methods=["GET", "POST"])
+@login_required
+def unsubscribe():
+    """Unsubscribe: remove two-step verification, its number and its recovery code."""
+    prompt = recent_password_or_prompt()
+    if prompt:
+        return prompt
+    form = ButtonForm()
+    if form.validate_on_submit():
+        try:
+            switches.unsubscribe(current_user, **who())
+        except TwoStepError as error:
+            return refused("settings/unsubscribe.html", error, form=form)
+        session.pop("enable", None)
+        session.pop("change", None)
+        return _done("Two-step verification has been removed.")
+    return page("settings/unsubscribe.html", form=form)
+
+
+@bp.route("/recovery-code", methods=["GET", "POST"])
+@login_required
+def new_recovery_code():
+    """A new recovery code replaces the old one, shown once."""
+    prompt = recent_password_or_prompt()
+    if prompt:
+        return prompt
+    form = ButtonForm()
+    if form.validate_on_submit():
+        try:
+            code = switches.regenerate_recovery_code(current_user, **who())
+        except TwoStepError as error:
+            return refused("settings/new_recovery_code.html", error, form=form, recovery_code=None)
+        accounts.revoke_other_sessions(current_user.id, session.get("sid"))
+        return page("settings/new_recovery_code.html", form=form, recovery_code=format_recovery_code(code),
+                    site_name=policy().site_name)
+    return page("settings/new_recovery_code.html", form=form, recovery_code=None)
+
+
+@bp.route("/enable", methods=["GET", "POST"])
+@login_required
+@limit_posts
+def enable():
+    """Enable: send a passcode to the kept number; entering it turns two-step verification on."""
+    prompt = recent_password_or_prompt()
+    if prompt:
+        return prompt
+    form = ButtonForm()
+    context = {"form": form, "masked_phone": mask_phone(current_user.phone)}
+    if form.validate_on_submit():
+        try:
+            challenge, session["enable"] = switches.begin_enable(current_user)
+            challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=True)
+        except TwoStepError as error:
+            return refused("settings/enable.html", error, **context)
+        return go(url_for("settings.passcode", purpose="enable"))
+    return page("settings/enable.html", **context)
+
+
+@bp.route("/number", methods=["GET", "POST"])
+@login_required
+@limit_posts
+def number():
+    """Change the phone number: the new number must confirm a passcode first."""
+    prompt = recent_password_or_prompt()
+    if prompt:
+        return prompt
+    form = PhoneForm()
+    if form.validate_on_submit():
+        try:
+            _, session["change"] = switches.begin_number_change(policy(), sender(), current_user,
+                                                                form.phone.data, ip=client_ip())
+        except TwoStepError as error:
+            return refused("settings/number.html", error, form=form)
+        return go(url_for("settings.passcode", purpose="change"))
+    error = first_error(form) if form.is_submitted() else None
+    return page("settings/number.html", status=422 if error else 200, form=form, error=error)
+
+
+def _pending(purpose):
+    if purpose not in PASSCODE_PURPOSES:
+        return None
+    return challenges.find_challenge(session.get(purpose), purpose, user_id=current_user.id,
+                                     max_age_minutes=policy().reauth_minutes)
+
+
+def _passcode_context(purpose, challenge, form=None):
+    return {
+        "purpose": purpose,
+        "title": PASSCODE_PURPOSES[purpose],
+        "form": form or PasscodeForm(),
+        "resend_form": ButtonForm(prefix="resend"),
+        "masked_phone": mask_phone(challenge.phone),
+        "expires_in": challenges.expires_in(policy(), challenge),
+        "cooldown": challenges.cooldown_left(policy(), challenge),
+    }
+
+
+FINISH = {"enable": switches.finish_enable, "change": switches.finish_number_change}
+DONE_MESSAGES = {"enable": "Two-step verification is on again.", "change": "Your phone number has been changed."}
+
+
+@bp.route("/<purpose>/passcode", methods=["GET", "POST"])
+@login_required
+@limit_posts
+def passcode(purpose):
+    """Enter the passcode that confirms Enable or a new number."""
+    challenge = _pending(purpose)
+    if challenge is None:
+        flash("That step has expired. Please start again.", "error")
+        return go(url_for("account.personal"))
+    form = PasscodeForm()
+    if form.validate_on_submit():
+        try:
+            FINISH[purpose](policy(), challenge, form.code.data, **who())
+        except TwoStepError as error:
+            return refused("settings/passcode.html", error, **_passcode_context(purpose, challenge, form))
+        session.pop(purpose, None)
+        return _done(DONE_MESSAGES[purpose])
+    error = first_error(form) if form.is_submitted() else None
+    return page("settings/passcode.html", status=422 if error else 200, error=error,
+                **_passcode_context(purpose, challenge, form))
+
+
+@bp.post("/<purpose>/resend")
+@login_required
+@limit_posts
+def resend(purpose):
+    """Resend the passcode for Enable or a new number (30-second cooldown)."""
+    challenge = _pending(purpose)
+    if challenge is None:
+        return go(url_for("account.personal"))
+    if not ButtonForm(prefix="resend").validate_on_submit():
+        return page("settings/passcode.html", status=400, error="Reload the page and try again.",
+                    **_passcode_context(purpose, challenge))
+    try:
+        challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=(purpose == "enable"))
+    except TwoStepError as error:
+        return refused("settings/passcode.html", error, **_passcode_context(purpose, challenge))
+    flash("A new passcode has been sent.", "info")
+    return go(url_for("settings.passcode", purpose=purpose))

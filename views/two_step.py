@@ -1,0 +1,159 @@
+"""The set-up wizard (help article STEP 2-6): phone, passcode, recovery code, confirmation.
+
+One URL and one template per step. The enrolment is a Challenge whose token
+is in this browser's session; twostep/enrolment.py decides which step may
+open, and a step opened too early redirects to the first unfinished one.
+"""
+from flask import Blueprint, flash, session, url_for
+from flask_login import current_user, login_required
+
+from twostep import challenges, enrolment
+from twostep.codes import format_recovery_code
+from twostep.errors import TwoStepError
+from twostep.phones import format_phone, mask_phone
+from views.forms import ButtonForm, KeptForm, PasscodeForm, PhoneForm, first_error
+from views.htmx import go, page
+from views.limiter import limit_posts
+from views.web import client_ip, policy, refused, sender, who
+
+bp = Blueprint("two_step", __name__, url_prefix="/two-step")
+
+STEP_TITLES = ("Phone number", "Passcode", "Recovery code", "Confirmation")
+
+
+def _enrolment():
+    return challenges.find_challenge(session.get("enrol"), "enrol", user_id=current_user.id)
+
+
+def _step_context(step, **context):
+    return {"step_number": enrolment.STEPS.index(step) + 1, "step_titles": STEP_TITLES, **context}
+
+
+def _gate(step):
+    """(challenge, None) when `step` may open; else (None, a redirect to where the user belongs)."""
+    if current_user.two_step != "none":
+        return None, go(url_for("account.personal"))
+    challenge = _enrolment()
+    if step != "phone" and not enrolment.may_open(challenge, step):
+        return None, go(url_for(f"two_step.{enrolment.next_step(challenge)}"))
+    return challenge, None
+
+
+def _phone_page(challenge, form, status=200, error=None):
+    return page("two_step/phone.html", status=status, form=form, error=error, **_step_context("phone"))
+
+
+@bp.route("/phone", methods=["GET", "POST"])
+@login_required
+@limit_posts
+def phone():
+    """STEP 3: enter the phone number and Continue; a 6-digit passcode is sent by SMS."""
+    challenge, elsewhere = _gate("phone")
+    if elsewhere:
+        return elsewhere
+    form = PhoneForm()
+    if form.validate_on_submit():
+        if challenge is None:
+            challenge, session["enrol"] = enrolment.begin(current_user)
+        try:
+            enrolment.choose_phone(policy(), sender(), challenge, form.phone.data, ip=client_ip())
+        except TwoStepError as error:
+            return refused("two_step/phone.html", error, form=form, **_step_context("phone"))
+        return go(url_for("two_step.passcode"))
+    if not form.is_submitted() and challenge is not None and challenge.phone:
+        form.phone.data = format_phone(challenge.phone, policy().phone_region)  # "Edit" keeps the number
+    error = first_error(form) if form.is_submitted() else None
+    return _phone_page(challenge, form, status=422 if error else 200, error=error)
+
+
+def _passcode_context(challenge, form=None):
+    return _step_context(
+        "passcode",
+        form=form or PasscodeForm(),
+        resend_form=ButtonForm(prefix="resend"),
+        masked_phone=mask_phone(challenge.phone),
+        expires_in=challenges.expires_in(policy(), challenge),
+        cooldown=challenges.cooldown_left(policy(), challenge),
+    )
+
+
+@bp.route("/passcode", methods=["GET", "POST"])
+@login_required
+@limit_posts
+def passcode():
+    """STEP 4: enter the 6-digit passcode and Continue; Edit and Resend are here too."""
+    challenge, elsewhere = _gate("passcode")
+    if elsewhere:
+        return elsewhere
+    if challenge.verified_at:
+        return go(url_for("two_step.recovery"))
+    form = PasscodeForm()
+    if form.validate_on_submit():
+        try:
+            challenges.verify_passcode(policy(), challenge, form.code.data)
+        except TwoStepError as error:
+            return refused("two_step/passcode.html", error, **_passcode_context(challenge, form))
+        return go(url_for("two_step.recovery"))
+    error = first_error(form) if form.is_submitted() else None
+    return page("two_step/passcode.html", status=422 if error else 200, error=error,
+                **_passcode_context(challenge, form))
+
+
+@bp.post("/resend")
+@login_required
+@limit_posts
+def resend():
+    """Resend: a new passcode to the same number; the old one stops working."""
+    challenge, elsewhere = _gate("passcode")
+    if elsewhere:
+        return elsewhere
+    if not ButtonForm(prefix="resend").validate_on_submit():
+        return page("two_step/passcode.html", status=400, error="Reload the page and try again.",
+                    **_passcode_context(challenge))
+    try:
+        challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=False)
+    except TwoStepError as error:
+        return refused("two_step/passcode.html", error, **_passcode_context(challenge))
+    flash("A new passcode has been sent.", "info")
+    return go(url_for("two_step.passcode"))
+
+
+@bp.route("/recovery", methods=["GET", "POST"])
+@login_required
+def recovery():
+    """STEP 5: the recovery code, shown once, with Copy Code and a download.
+
+    The first visit shows the code. Coming back shows that it was already
+    shown; a POST ("Show a new code") replaces it with a new one.
+    """
+    challenge, elsewhere = _gate("recovery")
+    if elsewhere:
+        return elsewhere
+    form = ButtonForm()
+    code = None
+    if challenge.recovery_shown_at is None or form.validate_on_submit():
+        code = format_recovery_code(enrolment.issue_recovery_code(challenge))
+    return page("two_step/recovery.html", recovery_code=code, form=form, site_name=policy().site_name,
+                **_step_context("recovery"))
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@login_required
+@limit_posts
+def confirm():
+    """STEP 6: tick "I kept this number in a safe place" and Continue; only now is it turned on."""
+    challenge, elsewhere = _gate("confirm")
+    if elsewhere:
+        return elsewhere
+    form = KeptForm()
+    if form.validate_on_submit():
+        try:
+            enrolment.confirm(challenge, form.kept.data, **who())
+        except TwoStepError as error:
+            return refused("two_step/confirm.html", error, form=form, **_step_context("confirm"))
+        session.pop("enrol", None)
+        flash("Two-step verification is on. Each time you sign in, you will be asked for a passcode.", "info")
+        return go(url_for("account.personal"))
+    error = first_error(form) if form.is_submitted() else None
+    return page("two_step/confirm.html", status=422 if error else 200, form=form, error=error,
+                **_step_context("confirm"))

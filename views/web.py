@@ -1,0 +1,42 @@
+"""Small helpers the views share: the client's address, the rules' settings, flashing errors."""
+from flask import current_app, g, request
+from flask_login import current_user
+
+
+def client_ip():
+    # ProxyFix (when the operator trusts a proxy) has already set remote_addr.
+    return request.remote_addr or ""
+
+
+def user_agent():
+    return (request.user_agent.string or "")[:255]
+
+
+def who():
+    """ip and user_agent, as the rules' keyword arguments."""
+    return {"ip": client_ip(), "user_agent": user_agent()}
+
+
+def policy():
+    return current_app.extensions["policy"]
+
+
+def sender():
+    return current_app.extensions["sms_sender"]
+
+
+def auth_session():
+    """The signed-in browser's AuthSession row (set by the user loader)."""
+    current_user._get_current_object()  # make sure the loader has run
+    return g.get("auth_session")
+
+
+def refused(template, error, **context):
+    """Re-render `template` with the rule's message, its status and, for caps, Retry-After."""
+    from views.htmx import page
+
+    response = page(template, status=error.status, error=error.message, **context)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
