@@ -15,14 +15,35 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from models import AuthSession, User, db
 from twostep import clock, events
 from twostep.codes import new_token, token_digest
+from twostep.errors import N_
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 
 
+# What the account rules can refuse, as catalog message ids (translated by the views).
+EMAIL_EMPTY = N_("Enter your email address.")
+EMAIL_INVALID = N_("Enter a valid email address, like name@example.com.")
+NAME_EMPTY = N_("Enter your name.")
+NAME_INVALID = N_("Your name must be at most 100 characters, without control characters.")
+PASSWORD_TOO_SHORT = N_("Choose a password of at least %(num)d characters.")
+PASSWORD_TOO_LONG = N_("Choose a password of at most %(num)d characters.")
+EMAIL_TAKEN = N_("An account with this email already exists.")
+
+
 class AccountError(Exception):
-    """Input the account rules refuse; the message is shown to the user."""
+    """Input the account rules refuse: `msgid` and `params` (views/i18n.py translates);
+    str() is the English text, for the CLI and logs."""
+
+    def __init__(self, msgid, **params):
+        self.msgid = msgid
+        self.params = params
+        super().__init__(self.message)
+
+    @property
+    def message(self):
+        return self.msgid % self.params if self.params else self.msgid
 
 
 def make_hasher(config):
@@ -42,39 +63,40 @@ def _has_control_characters(text):
 def read_email(raw):
     email = (raw or "").strip().lower()
     if not email:
-        raise AccountError("Enter your email address.")
+        raise AccountError(EMAIL_EMPTY)
     if len(email) > 254 or _has_control_characters(email) or not EMAIL_RE.fullmatch(email):
-        raise AccountError("Enter a valid email address, like name@example.com.")
+        raise AccountError(EMAIL_INVALID)
     return email
 
 
 def read_name(raw):
     name = (raw or "").strip()
     if not name:
-        raise AccountError("Enter your name.")
+        raise AccountError(NAME_EMPTY)
     if len(name) > 100 or _has_control_characters(name):
-        raise AccountError("Your name must be at most 100 characters, without control characters.")
+        raise AccountError(NAME_INVALID)
     return name
 
 
 def check_new_password(password):
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(f"Choose a password of at least {MIN_PASSWORD} characters.")
+        raise AccountError(PASSWORD_TOO_SHORT, num=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        raise AccountError(f"Choose a password of at most {MAX_PASSWORD} characters.")
+        raise AccountError(PASSWORD_TOO_LONG, num=MAX_PASSWORD)
     return password
 
 
-def create_user(hasher, email, password, name, *, ip="", user_agent=""):
-    """Create an account; raise AccountError for bad input or a taken email."""
+def create_user(hasher, email, password, name, *, ip="", user_agent="", locale=None):
+    """Create an account (`locale`: the language it signed up in); raise AccountError for bad input or a taken email."""
     email = read_email(email)
     name = read_name(name)
     check_new_password(password)
     password_hash = hasher.hash(password)
     with db.atomic():
         if User.select().where(User.email == email).exists():
-            raise AccountError("An account with this email already exists.")
-        user = User.create(email=email, name=name, password_hash=password_hash, created_at=clock.now())
+            raise AccountError(EMAIL_TAKEN)
+        user = User.create(email=email, name=name, password_hash=password_hash, created_at=clock.now(),
+                           locale=locale)
         events.record(user.id, "signup", ip=ip, user_agent=user_agent)
     return user
 

@@ -9,6 +9,7 @@ import os
 import secrets
 
 from flask import Flask, g, session
+from flask_babel import gettext
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -18,7 +19,7 @@ from config import load_settings, secret_key_problem
 from models import init_database, migrate
 from sms import make_sender
 from twostep.policy import Policy
-from views import register_blueprints
+from views import i18n, messages, register_blueprints
 from views.errors import register_error_handlers
 from views.limiter import limiter
 from views.security_headers import register_security_headers
@@ -67,6 +68,7 @@ def create_app(test_config=None):
     csrf.init_app(app)
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     limiter.init_app(app)
+    i18n.init_app(app)
     _configure_login(app)
     register_security_headers(app)
     register_error_handlers(app)
@@ -117,7 +119,8 @@ def _configure_logging(app):
 def _configure_login(app):
     login_manager.init_app(app)
     login_manager.login_view = "auth.signin"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = messages.PLEASE_SIGN_IN
+    login_manager.localize_callback = gettext
     # Our own server-side sessions replace Flask-Login's cookie checks.
     login_manager.session_protection = None
 

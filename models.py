@@ -95,6 +95,8 @@ class User(BaseModel):
     # Consecutive wrong passcodes and recovery codes (checklist item 7).
     second_step_failures = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
+    # The language chosen with the switcher ('en', 'ja'); None: the browser's (migration 0003).
+    locale = CharField(max_length=8, null=True)
 
     # Flask-Login's user protocol.
     is_active = property(lambda self: not self.disabled)

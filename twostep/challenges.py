@@ -13,7 +13,8 @@ from models import Challenge, User, db
 from sms import SmsError
 from twostep import clock, limits
 from twostep.codes import new_passcode, new_token, passcode_hash, passcode_matches, read_passcode, token_digest
-from twostep.errors import CodeExpired, CodeFormat, CodeVoided, Cooldown, SendFailed, WrongCode
+from twostep.translations import catalog
+from twostep.errors import CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, SendFailed, WrongCode
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,17 @@ def finish(challenge):
                 .where(Challenge.id == challenge.id, Challenge.finished_at.is_null()).execute())
 
 
-def passcode_message(policy, code):
-    """The SMS text; its last line is the origin-bound form browsers can offer (item 15)."""
-    minutes = policy.passcode_ttl // 60
-    return (f"{policy.site_name}: your passcode is {code}. It expires in {minutes} minutes. "
-            f"Do not share it with anyone.\n\n@{policy.public_host} #{code}")
+def passcode_message(policy, code, locale="en"):
+    """The SMS text in `locale`; its last line is the origin-bound form browsers can offer (item 15).
+
+    That last line `@host #code` is never translated: browsers read it as it is.
+    """
+    minutes = max(1, policy.passcode_ttl // 60)
+    text = catalog(locale).ngettext(
+        "%(site)s: your passcode is %(code)s. It expires in %(num)d minute. Do not share it with anyone.",
+        "%(site)s: your passcode is %(code)s. It expires in %(num)d minutes. Do not share it with anyone.",
+        minutes) % {"site": policy.site_name, "code": code, "num": minutes}
+    return f"{text}\n\n@{policy.public_host} #{code}"
 
 
 def cooldown_left(policy, challenge):
@@ -69,8 +76,8 @@ def expires_in(policy, challenge):
     return max(0, int((end - clock.now()).total_seconds()))
 
 
-def send_passcode(policy, sender, challenge, *, ip, to_confirmed):
-    """Issue a new passcode for `challenge` and send it by SMS.
+def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
+    """Issue a new passcode for `challenge` and send it by SMS, written in `locale`.
 
     Raises Cooldown or SmsCapReached (nothing sent), or SendFailed (the
     provider refused or did not answer; the code is voided so the user can
@@ -96,7 +103,7 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed):
         limits.mark_sms(record.id, "refused", "cooldown")
         raise Cooldown(policy.resend_cooldown)
     try:
-        sender.send(challenge.phone, passcode_message(policy, code))
+        sender.send(challenge.phone, passcode_message(policy, code, locale))
     except SmsError as error:
         limits.mark_sms(record.id, "failed", error.status)
         with db.atomic():
@@ -135,8 +142,7 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None):
         attempts = Challenge.select(Challenge.attempts).where(Challenge.id == current.id).scalar() or 0
         left = policy.passcode_max_attempts - attempts
         if left <= 0:
-            raise CodeVoided("That passcode is not right, and it no longer works. "
-                             "Click \u201cResend\u201d to request a new code.")
+            raise CodeVoided(CODE_WRONG_AND_VOIDED)
         raise WrongCode(left)
     with db.atomic():
         used = (Challenge.update(verified_at=clock.now(), code_hash=None)

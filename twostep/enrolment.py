@@ -8,6 +8,7 @@ nothing; the account changes only in `confirm()`, in one transaction.
 from models import Challenge, User, db
 from twostep import challenges, clock, events
 from twostep.codes import hash_recovery_code, new_recovery_code
+from twostep import errors
 from twostep.errors import FlowExpired, NotBoxTicked, TwoStepError
 from twostep.phones import parse_phone
 
@@ -33,11 +34,11 @@ def may_open(challenge, step):
 def begin(user):
     """Open a new enrolment for an account without two-step verification."""
     if user.two_step != "none":
-        raise TwoStepError("Two-step verification is already set up for this account.", status=409)
+        raise TwoStepError(errors.ALREADY_SET_UP, status=409)
     return challenges.open_challenge(user.id, "enrol")
 
 
-def choose_phone(policy, sender, challenge, raw_phone, *, ip):
+def choose_phone(policy, sender, challenge, raw_phone, *, ip, locale="en"):
     """Take the number typed at the phone step and send it a passcode.
 
     A different number from before starts over with a new code; the same
@@ -52,7 +53,7 @@ def choose_phone(policy, sender, challenge, raw_phone, *, ip):
         challenge.verified_at = challenge.recovery_shown_at = None
     elif challenge.code_hash and challenges.expires_in(policy, challenge):
         return  # "Continue" again with the same number: the live code still stands
-    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=False)
+    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=False, locale=locale)
 
 
 def issue_recovery_code(challenge):
@@ -83,5 +84,5 @@ def confirm(challenge, ticked, *, ip="", user_agent=""):
         switched = (User.update(two_step="on", phone=fresh.phone, recovery_hash=fresh.recovery_hash, off_until=None)
                     .where(User.id == fresh.user_id, User.two_step == "none").execute())
         if not switched:
-            raise FlowExpired("Two-step verification is already set up for this account.")
+            raise FlowExpired(errors.ALREADY_SET_UP)
         events.record(fresh.user_id, "two_step_on", ip=ip, user_agent=user_agent)

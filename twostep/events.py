@@ -8,23 +8,24 @@ import logging
 
 from models import SecurityEvent
 from twostep import clock
+from twostep.errors import N_
 
 log = logging.getLogger("security")
 
-# What each kind means to the user, in the words of the Account page.
+# What each kind means to the user, in the words of the Account page (translated by the views).
 LABELS = {
-    "signup": "Account created",
-    "signin": "Signed in",
-    "signin_recovery": "Signed in with the recovery code",
-    "signout": "Signed out",
-    "two_step_on": "Two-step verification turned on",
-    "two_step_off": "Two-step verification turned off for a while",
-    "two_step_enabled": "Two-step verification enabled again",
-    "two_step_unsubscribed": "Two-step verification removed (Unsubscribe)",
-    "number_changed": "Phone number changed",
-    "recovery_code_new": "New recovery code issued",
-    "second_step_locked": "Two-step verification locked after wrong codes",
-    "two_step_reset": "Two-step verification reset by an administrator",
+    "signup": N_("Account created"),
+    "signin": N_("Signed in"),
+    "signin_recovery": N_("Signed in with the recovery code"),
+    "signout": N_("Signed out"),
+    "two_step_on": N_("Two-step verification turned on"),
+    "two_step_off": N_("Two-step verification turned off for a while"),
+    "two_step_enabled": N_("Two-step verification enabled again"),
+    "two_step_unsubscribed": N_("Two-step verification removed (Unsubscribe)"),
+    "number_changed": N_("Phone number changed"),
+    "recovery_code_new": N_("New recovery code issued"),
+    "second_step_locked": N_("Two-step verification locked after wrong codes"),
+    "two_step_reset": N_("Two-step verification reset by an administrator"),
 }
 
 

@@ -13,6 +13,7 @@ from peewee import fn
 
 from models import SmsRecord, User, db
 from twostep import clock, events
+from twostep import errors
 from twostep.errors import Locked, SmsCapReached
 
 log = logging.getLogger(__name__)
@@ -37,29 +38,29 @@ def _cap_checks(policy, record, now):
     """(query, window, cap, message) for each cap that applies to `record`."""
     checks = [
         (_counted(now - DAY), DAY, policy.sms_daily_limit,
-         "This site has sent as many SMS as it may today."),
+         errors.CAP_SITE_DAY),
     ]
     if record.user_id is not None:
         mine = SmsRecord.user == record.user_id
         checks += [
             (_counted(now - HOUR).where(mine), HOUR, policy.sms_per_account_hour,
-             "You have asked for too many passcodes."),
+             errors.CAP_ACCOUNT_HOUR),
             (_counted(now - DAY).where(mine), DAY, policy.sms_per_account_day,
-             "You have asked for too many passcodes today."),
+             errors.CAP_ACCOUNT_DAY),
         ]
     same_number = SmsRecord.phone == record.phone
     checks += [
         (_counted(now - HOUR).where(same_number), HOUR, policy.sms_per_number_hour,
-         "Too many passcodes were sent to this number."),
+         errors.CAP_NUMBER_HOUR),
         (_counted(now - DAY).where(same_number), DAY, policy.sms_per_number_day,
-         "Too many passcodes were sent to this number today."),
+         errors.CAP_NUMBER_DAY),
     ]
     if not record.to_confirmed_number:
         # Per-IP only for numbers not yet confirmed: sign-in codes go to a
         # confirmed number and must not lock out everyone behind one NAT.
         checks.append((
             _counted(now - DAY).where(SmsRecord.ip == record.ip, SmsRecord.to_confirmed_number == False),  # noqa: E712
-            DAY, policy.sms_per_ip_day, "Too many passcodes were requested from your network today.",
+            DAY, policy.sms_per_ip_day, errors.CAP_IP_DAY,
         ))
     return checks
 
@@ -81,7 +82,7 @@ def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
                                   to_confirmed_number=to_confirmed, created_at=now)
     refusal = None
     if _new_numbers_exceeded(policy, record, now):
-        refusal = (DAY.total_seconds(), "You have tried too many different numbers today.")
+        refusal = (DAY.total_seconds(), errors.CAP_NEW_NUMBERS)
     for query, window, cap, message in _cap_checks(policy, record, now):
         if refusal:
             break

@@ -9,6 +9,7 @@ import unicodedata
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from twostep import errors
 from twostep.errors import PhoneRejected
 
 MAX_INPUT_LENGTH = 32
@@ -19,22 +20,22 @@ def parse_phone(raw, region, allowed_countries):
     """Return the E.164 form of `raw`, or raise PhoneRejected saying why."""
     text = (raw or "").strip()
     if not text:
-        raise PhoneRejected("Enter your phone number.")
+        raise PhoneRejected(errors.PHONE_EMPTY)
     if len(text) > MAX_INPUT_LENGTH or any(unicodedata.category(c).startswith("C") for c in text):
-        raise PhoneRejected("That does not look like a phone number.")
+        raise PhoneRejected(errors.PHONE_NOT_A_NUMBER)
     if sum(c.isdigit() for c in text) > 15:
-        raise PhoneRejected("That number has too many digits.")
+        raise PhoneRejected(errors.PHONE_TOO_MANY_DIGITS)
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
-        raise PhoneRejected("That does not look like a phone number.")
+        raise PhoneRejected(errors.PHONE_NOT_A_NUMBER)
     if not phonenumbers.is_valid_number(number):
-        raise PhoneRejected("That phone number is not valid. Check the digits and the country code.")
+        raise PhoneRejected(errors.PHONE_INVALID)
     country = phonenumbers.region_code_for_number(number)
     if country not in allowed_countries:
-        raise PhoneRejected("We cannot send SMS to numbers in that country.")
+        raise PhoneRejected(errors.PHONE_COUNTRY)
     if phonenumbers.number_type(number) not in MOBILE_TYPES:
-        raise PhoneRejected("Enter a mobile phone number that can receive SMS.")
+        raise PhoneRejected(errors.PHONE_NOT_MOBILE)
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
@@ -46,10 +47,20 @@ def format_phone(e164, region):
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
-def mask_phone(e164):
-    """'+81 ••••••••78': the country code and the last 2 digits only (item 23)."""
+def mask_phone(e164, region=None):
+    """'+81 ••••••••78': the country code and the last 2 digits only (item 23).
+
+    With `region` (where the reader's language is at home, e.g. JP for
+    Japanese), a number of that region is shown the way people there write
+    it, national format, still with only its last 2 digits: '•••-••••-••78'.
+    """
     if not e164:
         return ""
     number = phonenumbers.parse(e164, None)
+    if region and phonenumbers.region_code_for_number(number) == region:
+        national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+        positions = [i for i, c in enumerate(national) if c.isdigit()]
+        hidden = set(positions[:-2])
+        return "".join("•" if i in hidden else c for i, c in enumerate(national))
     national = str(number.national_number)
     return f"+{number.country_code} {'•' * (len(national) - 2)}{national[-2:]}"

@@ -8,6 +8,7 @@ same transaction that uses the code up.
 from models import User, db
 from twostep import challenges, clock, events, limits
 from twostep.codes import hash_recovery_code, new_recovery_code, read_recovery_code, recovery_code_matches
+from twostep import errors
 from twostep.errors import FlowExpired, TwoStepError, WrongRecoveryCode
 
 
@@ -41,9 +42,9 @@ def pending(policy, token):
     return challenges.find_challenge(token, "signin", max_age_minutes=policy.pending_signin_minutes)
 
 
-def send_code(policy, sender, challenge, *, ip):
-    """Send (or resend) the sign-in passcode to the account's confirmed number."""
-    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=True)
+def send_code(policy, sender, challenge, *, ip, locale="en"):
+    """Send (or resend) the sign-in passcode to the account's confirmed number, written in `locale`."""
+    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=True, locale=locale)
 
 
 def complete_with_passcode(policy, challenge, raw_code, start_session):
@@ -64,7 +65,7 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
     """
     code = read_recovery_code(raw_code)
     if code is None:
-        raise TwoStepError("Enter the 16-character recovery code, like ABCD-EFGH-JKMN-PQRS.")
+        raise TwoStepError(errors.RECOVERY_FORMAT)
     user = User.get_by_id(challenge.user_id)
     limits.ensure_not_locked(user)
     if not recovery_code_matches(user.recovery_hash, code):
@@ -77,7 +78,7 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
         used = (User.update(recovery_hash=new_hash)
                 .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute())
         if not used or not challenges.finish(challenge):
-            raise WrongRecoveryCode("This recovery code has already been used.")
+            raise WrongRecoveryCode(errors.RECOVERY_USED)
         limits.record_success(user.id)
         events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
         result = start_session()

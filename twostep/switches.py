@@ -9,6 +9,7 @@ import datetime
 from models import Challenge, User, db
 from twostep import challenges, clock, events
 from twostep.codes import hash_recovery_code, new_recovery_code
+from twostep import errors
 from twostep.errors import FlowExpired, TwoStepError
 from twostep.phones import mask_phone, parse_phone
 from twostep.signin import effective_state
@@ -16,7 +17,7 @@ from twostep.signin import effective_state
 
 def _require(user, *states):
     if effective_state(user) not in states:
-        raise TwoStepError("That is not possible in the current state of two-step verification.", status=409)
+        raise TwoStepError(errors.WRONG_STATE, status=409)
 
 
 def turn_off(policy, user, *, ip="", user_agent=""):
@@ -71,14 +72,14 @@ def regenerate_recovery_code(user, *, ip="", user_agent=""):
     return code
 
 
-def begin_number_change(policy, sender, user, raw_phone, *, ip):
+def begin_number_change(policy, sender, user, raw_phone, *, ip, locale="en"):
     """A new number gets a passcode before anything on the account changes (item 22)."""
     _require(user, "on", "off")
     phone = parse_phone(raw_phone, policy.phone_region, policy.allowed_countries)
     if phone == user.phone:
-        raise TwoStepError("That is already your number.")
+        raise TwoStepError(errors.SAME_NUMBER)
     challenge, token = challenges.open_challenge(user.id, "change", phone=phone)
-    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=False)
+    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=False, locale=locale)
     return challenge, token
 
 

@@ -7,10 +7,11 @@ views/htmx.py. They never decide a rule themselves.
 
 
 def register_blueprints(app):
-    from views import account, auth, dev, main, second_step, settings, two_step
+    from views import account, auth, dev, gallery, main, second_step, settings, two_step
 
     for module in (main, auth, second_step, account, two_step, settings):
         app.register_blueprint(module.bp)
     if app.debug or app.testing:
-        # The outbox shows passcodes: never served outside debug and tests.
+        # The outbox shows passcodes and the gallery sample data: never served outside debug and tests.
         app.register_blueprint(dev.bp)
+        app.register_blueprint(gallery.bp)

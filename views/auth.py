@@ -11,8 +11,10 @@ import accounts
 from twostep import events
 from twostep import signin as signin_rules
 from twostep.errors import TwoStepError
+from views import messages
 from views.forms import PasswordForm, SignInForm, SignUpForm, first_error
 from views.htmx import go, go_full, page
+from views.i18n import error_text, locale, text
 from views.limiter import limit_posts
 from views.web import auth_session, client_ip, policy, sender, user_agent, who
 
@@ -44,9 +46,9 @@ def signup():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(current_app.extensions["password_hasher"], form.email.data,
-                                        form.password.data, form.name.data, **who())
+                                        form.password.data, form.name.data, locale=locale(), **who())
         except accounts.AccountError as refused:
-            error = str(refused)
+            error = error_text(refused)
         else:
             start_signed_in_session(user)
             return go_full(url_for("main.dashboard"))
@@ -64,7 +66,7 @@ def signin():
     if form.validate_on_submit():
         user = current_app.extensions["authenticator"].authenticate(form.email.data, form.password.data)
         if user is None:
-            error = "The email or password is not right."
+            error = text(messages.SIGNIN_WRONG)
         elif signin_rules.needs_second_step(user):
             return _begin_second_step(user)
         else:
@@ -82,10 +84,10 @@ def _begin_second_step(user):
     session.clear()
     session["signin"] = token
     try:
-        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip())
+        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
     except TwoStepError as refused:
         # The screen still opens: it shows why, and Resend or Try another method.
-        flash(refused.message, "error")
+        flash(error_text(refused), "error")
     return go(url_for("second_step.passcode"))
 
 
@@ -97,7 +99,7 @@ def signout():
     accounts.end_session(session.get("sid"))
     logout_user()
     session.clear()
-    flash("You have signed out.", "info")
+    flash(text(messages.SIGNED_OUT), "info")
     return go_full(url_for("auth.signin"))
 
 
@@ -113,7 +115,7 @@ def reauth():
         if current_app.extensions["authenticator"].check_password(current_user, form.password.data):
             accounts.password_confirmed(session.get("sid"))
             return go(target)
-        error = "That password is not right."
+        error = text(messages.REAUTH_WRONG)
     elif form.is_submitted():
         error = first_error(form)
     return page("auth/reauth.html", status=422 if error else 200, form=form, error=error, next=target)

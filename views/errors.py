@@ -8,22 +8,28 @@ import logging
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from twostep.errors import N_
 from views.htmx import page
+from views.i18n import text
 
 log = logging.getLogger(__name__)
 
+# Message ids, translated when the page is made (views/i18n.py).
 MESSAGES = {
-    400: "The request could not be understood. Please go back and try again.",
-    403: "You are not allowed to open this page.",
-    404: "This page does not exist.",
-    405: "This page cannot be used that way.",
-    413: "What you sent is too large.",
-    429: "Too many attempts. Please wait a little and try again.",
+    400: N_("The request could not be understood. Please go back and try again."),
+    403: N_("You are not allowed to open this page."),
+    404: N_("This page does not exist."),
+    405: N_("This page cannot be used that way."),
+    413: N_("What you sent is too large."),
+    429: N_("Too many attempts. Please wait a little and try again."),
 }
+CSRF_MESSAGE = N_("This form has expired or was not sent from this site. Reload the page and try again.")
+OTHER_MESSAGE = N_("Something went wrong.")
+UNEXPECTED_MESSAGE = N_("Something went wrong on our side. Please try again.")
 
 
 def _error_page(status, message, retry_after=None):
-    response = page("errors/error.html", status=status, status_code=status, message=message)
+    response = page("errors/error.html", status=status, status_code=status, message=text(message))
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -32,8 +38,7 @@ def _error_page(status, message, retry_after=None):
 def register_error_handlers(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return _error_page(400, "This form has expired or was not sent from this site. "
-                                "Reload the page and try again.")
+        return _error_page(400, CSRF_MESSAGE)
 
     @app.errorhandler(429)
     def too_many(error):
@@ -45,10 +50,10 @@ def register_error_handlers(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         status = error.code or 500
-        return _error_page(status, MESSAGES.get(status, error.description or "Something went wrong."))
+        return _error_page(status, MESSAGES.get(status, OTHER_MESSAGE))
 
     @app.errorhandler(Exception)
     def unexpected(error):
         # Logged with the traceback for the operator; the user sees no detail.
         log.exception("unexpected error")
-        return _error_page(500, "Something went wrong on our side. Please try again.")
+        return _error_page(500, UNEXPECTED_MESSAGE)

@@ -3,41 +3,55 @@
 What a value means (a valid email, phone or code) is decided by the rules in
 accounts.py and twostep/; these classes only carry the fields and refuse
 empty or oversized input early with a clear message.
+
+Labels and messages are lazy translations: the class is built once, the
+text is looked up in the reader's language each time it is shown.
 """
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+TOO_LONG = _l("Enter at most %(max)d characters.")  # WTForms fills in max
+
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=1024)])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")),
+                                                Length(max=254, message=TOO_LONG)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
+                                                         Length(max=1024, message=TOO_LONG)])
 
 
 class SignUpForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter your name."), Length(max=100)])
-    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired("Choose a password."), Length(max=1024)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter your name.")), Length(max=100, message=TOO_LONG)])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")),
+                                                Length(max=254, message=TOO_LONG)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")),
+                                                         Length(max=1024, message=TOO_LONG)])
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=1024)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
+                                                         Length(max=1024, message=TOO_LONG)])
 
 
 class PhoneForm(FlaskForm):
-    phone = StringField("Phone number", validators=[DataRequired("Enter your phone number."), Length(max=32)])
+    phone = StringField(_l("Phone number"), validators=[DataRequired(_l("Enter your phone number.")),
+                                                        Length(max=32, message=TOO_LONG)])
 
 
 class PasscodeForm(FlaskForm):
-    code = StringField("6-digit passcode", validators=[DataRequired("Enter the 6-digit passcode."), Length(max=20)])
+    code = StringField(_l("6-digit passcode"), validators=[DataRequired(_l("Enter the 6-digit passcode.")),
+                                                           Length(max=20, message=TOO_LONG)])
 
 
 class RecoveryCodeForm(FlaskForm):
-    code = StringField("Recovery code", validators=[DataRequired("Enter your recovery code."), Length(max=40)])
+    code = StringField(_l("Recovery code"), validators=[DataRequired(_l("Enter your recovery code.")),
+                                                        Length(max=40, message=TOO_LONG)])
 
 
 class KeptForm(FlaskForm):
-    kept = BooleanField("I kept this number in a safe place")
+    kept = BooleanField(_l("I kept this number in a safe place"))
 
 
 class ButtonForm(FlaskForm):
@@ -45,8 +59,8 @@ class ButtonForm(FlaskForm):
 
 
 def first_error(form):
-    """The first validation message, for a form re-rendered with errors."""
+    """The first validation message (in the reader's language), for a form re-rendered with errors."""
     for errors in form.errors.values():
         if errors:
-            return errors[0]
+            return str(errors[0])
     return None

@@ -12,10 +12,11 @@ from twostep import challenges, events
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
 from twostep.errors import NotBoxTicked, TwoStepError
-from twostep.phones import mask_phone
 from views.auth import start_signed_in_session
+from views import messages
 from views.forms import ButtonForm, KeptForm, PasscodeForm, RecoveryCodeForm, first_error
 from views.htmx import go, go_full, page
+from views.i18n import error_text, locale, show_phone, text
 from views.limiter import limit_posts
 from views.web import client_ip, policy, refused, sender, who
 
@@ -28,7 +29,7 @@ def _pending():
 
 def _expired():
     session.pop("signin", None)
-    flash("Your sign-in has expired. Please enter your email and password again.", "error")
+    flash(text(messages.SIGNIN_EXPIRED), "error")
     return go_full(url_for("auth.signin"))
 
 
@@ -36,7 +37,7 @@ def _passcode_context(challenge, form=None):
     return {
         "form": form or PasscodeForm(),
         "resend_form": ButtonForm(prefix="resend"),
-        "masked_phone": mask_phone(challenge.phone),
+        "masked_phone": show_phone(challenge.phone, masked=True),
         "expires_in": challenges.expires_in(policy(), challenge),
         "cooldown": challenges.cooldown_left(policy(), challenge),
     }
@@ -77,13 +78,13 @@ def resend():
         return _expired()
     form = ButtonForm(prefix="resend")
     if not form.validate_on_submit():
-        return page("signin/passcode.html", status=400, error="Reload the page and try again.",
+        return page("signin/passcode.html", status=400, error=text(messages.RELOAD),
                     **_passcode_context(challenge))
     try:
-        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip())
+        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
     except TwoStepError as error:
         return refused("signin/passcode.html", error, **_passcode_context(challenge))
-    flash("A new passcode has been sent.", "info")
+    flash(text(messages.RESENT), "info")
     return go(url_for("second_step.passcode"))
 
 
@@ -125,7 +126,7 @@ def recovery_kept():
     if form.validate_on_submit():
         if form.kept.data:
             return go_full(url_for("main.dashboard"))
-        error = NotBoxTicked().message
+        error = error_text(NotBoxTicked())
     else:
         error = first_error(form) if form.is_submitted() else None
     return page("signin/recovery_kept.html", status=422 if error else 200, form=form, error=error,

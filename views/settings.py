@@ -12,10 +12,12 @@ from twostep import challenges, switches
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
 from twostep.errors import TwoStepError
-from twostep.phones import mask_phone
+from twostep.errors import N_
 from views.auth import recent_password_or_prompt
+from views import messages
 from views.forms import ButtonForm, PasscodeForm, PhoneForm, first_error
 from views.htmx import go, page
+from views.i18n import locale, show_phone, text, when
 from views.limiter import limit_posts
 from views.web import client_ip, policy, refused, sender, who
 
@@ -23,8 +25,8 @@ bp = Blueprint("settings", __name__, url_prefix="/two-step")
 
 # purpose -> (page title, what Continue does), for the shared passcode page.
 PASSCODE_PURPOSES = {
-    "enable": "Enable two-step verification",
-    "change": "Confirm your new phone number",
+    "enable": N_("Enable two-step verification"),
+    "change": N_("Confirm your new phone number"),
 }
 
 
@@ -52,8 +54,9 @@ def off():
             until = switches.turn_off(policy(), current_user, **who())
         except TwoStepError as error:
             return refused("settings/off.html", error, form=form, off_days=policy().off_max_days)
-        when = f" until {until:%Y-%m-%d %H:%M} UTC" if until else ""
-        return _done(f"Two-step verification is off{when}.")
+        if until:
+            return _done(text(messages.TWO_STEP_OFF_UNTIL, when=when(until)))
+        return _done(text(messages.TWO_STEP_OFF))
     return page("settings/off.html", form=form, off_days=policy().off_max_days)
 
 
@@ -72,7 +75,7 @@ def unsubscribe():
             return refused("settings/unsubscribe.html", error, form=form)
         session.pop("enable", None)
         session.pop("change", None)
-        return _done("Two-step verification has been removed.")
+        return _done(text(messages.TWO_STEP_REMOVED))
     return page("settings/unsubscribe.html", form=form)
 
 
@@ -104,11 +107,12 @@ def enable():
     if prompt:
         return prompt
     form = ButtonForm()
-    context = {"form": form, "masked_phone": mask_phone(current_user.phone)}
+    context = {"form": form, "masked_phone": show_phone(current_user.phone, masked=True)}
     if form.validate_on_submit():
         try:
             challenge, session["enable"] = switches.begin_enable(current_user)
-            challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=True)
+            challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=True,
+                                     locale=locale())
         except TwoStepError as error:
             return refused("settings/enable.html", error, **context)
         return go(url_for("settings.passcode", purpose="enable"))
@@ -127,7 +131,7 @@ def number():
     if form.validate_on_submit():
         try:
             _, session["change"] = switches.begin_number_change(policy(), sender(), current_user,
-                                                                form.phone.data, ip=client_ip())
+                                                                form.phone.data, ip=client_ip(), locale=locale())
         except TwoStepError as error:
             return refused("settings/number.html", error, form=form)
         return go(url_for("settings.passcode", purpose="change"))
@@ -145,17 +149,17 @@ def _pending(purpose):
 def _passcode_context(purpose, challenge, form=None):
     return {
         "purpose": purpose,
-        "title": PASSCODE_PURPOSES[purpose],
+        "title": text(PASSCODE_PURPOSES[purpose]),
         "form": form or PasscodeForm(),
         "resend_form": ButtonForm(prefix="resend"),
-        "masked_phone": mask_phone(challenge.phone),
+        "masked_phone": show_phone(challenge.phone, masked=True),
         "expires_in": challenges.expires_in(policy(), challenge),
         "cooldown": challenges.cooldown_left(policy(), challenge),
     }
 
 
 FINISH = {"enable": switches.finish_enable, "change": switches.finish_number_change}
-DONE_MESSAGES = {"enable": "Two-step verification is on again.", "change": "Your phone number has been changed."}
+DONE_MESSAGES = {"enable": messages.TWO_STEP_ON_AGAIN, "change": messages.NUMBER_CHANGED}
 
 
 @bp.route("/<purpose>/passcode", methods=["GET", "POST"])
@@ -165,7 +169,7 @@ def passcode(purpose):
     """Enter the passcode that confirms Enable or a new number."""
     challenge = _pending(purpose)
     if challenge is None:
-        flash("That step has expired. Please start again.", "error")
+        flash(text(messages.STEP_EXPIRED), "error")
         return go(url_for("account.personal"))
     form = PasscodeForm()
     if form.validate_on_submit():
@@ -174,7 +178,7 @@ def passcode(purpose):
         except TwoStepError as error:
             return refused("settings/passcode.html", error, **_passcode_context(purpose, challenge, form))
         session.pop(purpose, None)
-        return _done(DONE_MESSAGES[purpose])
+        return _done(text(DONE_MESSAGES[purpose]))
     error = first_error(form) if form.is_submitted() else None
     return page("settings/passcode.html", status=422 if error else 200, error=error,
                 **_passcode_context(purpose, challenge, form))
@@ -189,11 +193,12 @@ def resend(purpose):
     if challenge is None:
         return go(url_for("account.personal"))
     if not ButtonForm(prefix="resend").validate_on_submit():
-        return page("settings/passcode.html", status=400, error="Reload the page and try again.",
+        return page("settings/passcode.html", status=400, error=text(messages.RELOAD),
                     **_passcode_context(purpose, challenge))
     try:
-        challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=(purpose == "enable"))
+        challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=(purpose == "enable"),
+                                 locale=locale())
     except TwoStepError as error:
         return refused("settings/passcode.html", error, **_passcode_context(purpose, challenge))
-    flash("A new passcode has been sent.", "info")
+    flash(text(messages.RESENT), "info")
     return go(url_for("settings.passcode", purpose=purpose))

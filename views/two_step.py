@@ -10,23 +10,28 @@ from flask_login import current_user, login_required
 from twostep import challenges, enrolment
 from twostep.codes import format_recovery_code
 from twostep.errors import TwoStepError
-from twostep.phones import format_phone, mask_phone
+from twostep.errors import N_
+from twostep.phones import format_phone
+from views import messages
 from views.forms import ButtonForm, KeptForm, PasscodeForm, PhoneForm, first_error
 from views.htmx import go, page
+from views.i18n import locale, show_phone, text
 from views.limiter import limit_posts
 from views.web import client_ip, policy, refused, sender, who
 
 bp = Blueprint("two_step", __name__, url_prefix="/two-step")
 
-STEP_TITLES = ("Phone number", "Passcode", "Recovery code", "Confirmation")
+STEP_TITLES = (N_("Phone number"), N_("Passcode"), N_("Recovery code"), N_("Confirmation"))
 
 
 def _enrolment():
     return challenges.find_challenge(session.get("enrol"), "enrol", user_id=current_user.id)
 
 
-def _step_context(step, **context):
-    return {"step_number": enrolment.STEPS.index(step) + 1, "step_titles": STEP_TITLES, **context}
+def step_context(step, **context):
+    """The progress bar's variables for `step`, in the reader's language (the gallery uses it too)."""
+    return {"step_number": enrolment.STEPS.index(step) + 1, "step_titles": [text(t) for t in STEP_TITLES],
+            **context}
 
 
 def _gate(step):
@@ -40,7 +45,7 @@ def _gate(step):
 
 
 def _phone_page(challenge, form, status=200, error=None):
-    return page("two_step/phone.html", status=status, form=form, error=error, **_step_context("phone"))
+    return page("two_step/phone.html", status=status, form=form, error=error, **step_context("phone"))
 
 
 @bp.route("/phone", methods=["GET", "POST"])
@@ -56,9 +61,9 @@ def phone():
         if challenge is None:
             challenge, session["enrol"] = enrolment.begin(current_user)
         try:
-            enrolment.choose_phone(policy(), sender(), challenge, form.phone.data, ip=client_ip())
+            enrolment.choose_phone(policy(), sender(), challenge, form.phone.data, ip=client_ip(), locale=locale())
         except TwoStepError as error:
-            return refused("two_step/phone.html", error, form=form, **_step_context("phone"))
+            return refused("two_step/phone.html", error, form=form, **step_context("phone"))
         return go(url_for("two_step.passcode"))
     if not form.is_submitted() and challenge is not None and challenge.phone:
         form.phone.data = format_phone(challenge.phone, policy().phone_region)  # "Edit" keeps the number
@@ -67,11 +72,11 @@ def phone():
 
 
 def _passcode_context(challenge, form=None):
-    return _step_context(
+    return step_context(
         "passcode",
         form=form or PasscodeForm(),
         resend_form=ButtonForm(prefix="resend"),
-        masked_phone=mask_phone(challenge.phone),
+        masked_phone=show_phone(challenge.phone, masked=True),
         expires_in=challenges.expires_in(policy(), challenge),
         cooldown=challenges.cooldown_left(policy(), challenge),
     )
@@ -108,13 +113,14 @@ def resend():
     if elsewhere:
         return elsewhere
     if not ButtonForm(prefix="resend").validate_on_submit():
-        return page("two_step/passcode.html", status=400, error="Reload the page and try again.",
+        return page("two_step/passcode.html", status=400, error=text(messages.RELOAD),
                     **_passcode_context(challenge))
     try:
-        challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=False)
+        challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=False,
+                                   locale=locale())
     except TwoStepError as error:
         return refused("two_step/passcode.html", error, **_passcode_context(challenge))
-    flash("A new passcode has been sent.", "info")
+    flash(text(messages.RESENT), "info")
     return go(url_for("two_step.passcode"))
 
 
@@ -134,7 +140,7 @@ def recovery():
     if challenge.recovery_shown_at is None or form.validate_on_submit():
         code = format_recovery_code(enrolment.issue_recovery_code(challenge))
     return page("two_step/recovery.html", recovery_code=code, form=form, site_name=policy().site_name,
-                **_step_context("recovery"))
+                **step_context("recovery"))
 
 
 @bp.route("/confirm", methods=["GET", "POST"])
@@ -150,10 +156,10 @@ def confirm():
         try:
             enrolment.confirm(challenge, form.kept.data, **who())
         except TwoStepError as error:
-            return refused("two_step/confirm.html", error, form=form, **_step_context("confirm"))
+            return refused("two_step/confirm.html", error, form=form, **step_context("confirm"))
         session.pop("enrol", None)
-        flash("Two-step verification is on. Each time you sign in, you will be asked for a passcode.", "info")
+        flash(text(messages.TWO_STEP_ON), "info")
         return go(url_for("account.personal"))
     error = first_error(form) if form.is_submitted() else None
     return page("two_step/confirm.html", status=422 if error else 200, form=form, error=error,
-                **_step_context("confirm"))
+                **step_context("confirm"))

@@ -32,10 +32,12 @@ def auth_session():
 
 
 def refused(template, error, **context):
-    """Re-render `template` with the rule's message, its status and, for caps, Retry-After."""
+    """Re-render `template` with the rule's message (translated), its status and, for caps, Retry-After."""
     from views.htmx import page
 
-    response = page(template, status=error.status, error=error.message, **context)
+    from views.i18n import error_text
+
+    response = page(template, status=error.status, error=error_text(error), **context)
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         response.headers["Retry-After"] = str(int(retry_after))

@@ -1,0 +1,297 @@
+"""Development only: the gallery at /dev/gallery, every page and wizard step in every state.
+
+For designers (in the manner of Flask-Security-Too's view_scaffold.py): each
+entry renders a real template with sample context, as the whole page
+(/dev/gallery/<slug>) or as the `main` block htmx swaps in
+(/dev/gallery/<slug>?fragment=1, or an HX-Request header). Nothing is
+written to the database; the user is a stand-in object. Registered in debug
+and testing only, like the outbox (views/__init__.py).
+
+Error messages come from the real rule exceptions through the same
+translation the views use, so a state here reads exactly as it does live.
+"""
+import datetime
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from flask import Blueprint, abort, flash, make_response, request
+from flask_login import AnonymousUserMixin
+from jinja2_fragments.flask import render_block
+
+import accounts
+from twostep import challenges, errors
+from twostep.clock import now
+from twostep.codes import format_recovery_code, new_recovery_code
+from views.errors import CSRF_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
+from views.forms import ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm, SignUpForm
+from views.htmx import FRAGMENT_BLOCK, page
+from views import messages
+from views.account import event_detail, event_labels
+from views.i18n import error_text, locale, show_phone, text
+from views.two_step import step_context
+from views.web import policy
+
+bp = Blueprint("gallery", __name__, url_prefix="/dev/gallery")
+
+SAMPLE_PHONE = "+819012345678"
+
+
+@dataclass
+class Entry:
+    slug: str
+    group: str
+    state: str
+    template: str
+    context: object  # a function returning the template's variables (forms need a request)
+    flashes: tuple = field(default=())  # (category, message id) flashed before rendering
+
+
+def _user():
+    return SimpleNamespace(id=0, name="Ann Example", email="ann@example.com", is_authenticated=True,
+                           is_active=True, is_anonymous=False, two_step="on", phone=SAMPLE_PHONE,
+                           get_id=lambda: "0")
+
+
+def _signed_in(**context):
+    return {"current_user": _user(), **context}
+
+
+def _anonymous(**context):
+    return {"current_user": AnonymousUserMixin(), **context}
+
+
+def _err(error):
+    return error_text(error)
+
+
+def _wizard(step, **context):
+    return _signed_in(**step_context(step, **context))
+
+
+def _passcode(error=None, expires_in=None, cooldown=0, code=""):
+    form = PasscodeForm()
+    form.code.data = code
+    return {
+        "form": form,
+        "resend_form": ButtonForm(prefix="resend"),
+        "masked_phone": show_phone(SAMPLE_PHONE, masked=True),
+        "expires_in": policy().passcode_ttl if expires_in is None else expires_in,
+        "cooldown": cooldown,
+        "error": error,
+    }
+
+
+def _phone_form(value=""):
+    form = PhoneForm()
+    form.phone.data = value
+    return form
+
+
+def _sample_code():
+    return format_recovery_code(new_recovery_code())
+
+
+def _two_step(state, off_until=None):
+    return {"state": state, "masked_phone": show_phone(SAMPLE_PHONE, masked=True) if state != "none" else "",
+            "off_until": off_until}
+
+
+def _events():
+    at = now()
+    rows = [
+        ("recovery_code_new", "", 5),
+        ("number_changed", "to " + show_phone(SAMPLE_PHONE, masked=True, region=None), 60),
+        ("two_step_off", f"until {at + datetime.timedelta(days=7):%Y-%m-%d %H:%M} UTC", 120),
+        ("two_step_on", "", 600),
+        ("signin", "", 700),
+        ("signup", "", 800),
+    ]
+    return {"events": [SimpleNamespace(kind=kind, detail=detail, created_at=at - datetime.timedelta(minutes=ago),
+                                       user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) "
+                                                  "AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1",
+                                       ip="203.0.113.7")
+                        for kind, detail, ago in rows],
+            "labels": event_labels(), "detail": event_detail}
+
+
+def _outbox():
+    body = challenges.passcode_message(policy(), "123456", locale())
+    return [SimpleNamespace(phone=SAMPLE_PHONE, created_at=now(), body=body)]
+
+
+def _entries():
+    """Every entry, in the order a user meets them."""
+    p = policy
+    E = Entry
+    return [
+        # Signing up and in
+        E("signup", "Sign up", "empty", "auth/signup.html", lambda: _anonymous(form=SignUpForm(), error=None)),
+        E("signup-error", "Sign up", "error: email taken", "auth/signup.html",
+          lambda: _anonymous(form=SignUpForm(), error=_err(accounts.AccountError(accounts.EMAIL_TAKEN)))),
+        E("signin", "Sign in", "empty", "auth/signin.html", lambda: _anonymous(form=SignInForm(), error=None)),
+        E("signin-error", "Sign in", "error: wrong password", "auth/signin.html",
+          lambda: _anonymous(form=SignInForm(), error=_wrong_password())),
+        E("signin-signed-out", "Sign in", "after signing out (message)", "auth/signin.html",
+          lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.SIGNED_OUT),)),
+        E("signin-expired", "Sign in", "pending sign-in expired", "auth/signin.html",
+          lambda: _anonymous(form=SignInForm(), error=None), flashes=(("error", messages.SIGNIN_EXPIRED),)),
+        E("reauth", "Confirm your password", "empty", "auth/reauth.html",
+          lambda: _signed_in(form=PasswordForm(), error=None, next="/two-step/off")),
+        E("reauth-error", "Confirm your password", "error: wrong password", "auth/reauth.html",
+          lambda: _signed_in(form=PasswordForm(), error=_wrong_password(reauth=True), next="/two-step/off")),
+        # Sign-in second step
+        E("signin-passcode", "Sign-in passcode", "just sent (resend cooldown)", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(cooldown=p().resend_cooldown))),
+        E("signin-passcode-ready", "Sign-in passcode", "Resend available", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(expires_in=185))),
+        E("signin-passcode-wrong", "Sign-in passcode", "error: wrong code", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(error=_err(errors.WrongCode(3)), code="123455", expires_in=170))),
+        E("signin-passcode-expired", "Sign-in passcode", "expired code", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(error=_err(errors.CodeExpired()), expires_in=0, code="123456"))),
+        E("signin-passcode-voided", "Sign-in passcode", "code stopped working", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(error=_err(errors.CodeVoided()), expires_in=0))),
+        E("signin-passcode-cooldown", "Sign-in passcode", "error: resend cooldown", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(error=_err(errors.Cooldown(12)), cooldown=12, expires_in=288))),
+        E("signin-passcode-locked", "Sign-in passcode", "locked after wrong codes", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(error=_err(errors.Locked(14 * 60)), expires_in=0))),
+        E("signin-passcode-cap", "Sign-in passcode", "SMS cap reached", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(error=_err(errors.SmsCapReached(3600, errors.CAP_ACCOUNT_HOUR)),
+                                         expires_in=0))),
+        E("signin-passcode-send-failed", "Sign-in passcode", "SMS could not be sent", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(error=_err(errors.SendFailed()), expires_in=0))),
+        E("signin-passcode-resent", "Sign-in passcode", "after Resend (message)", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(cooldown=p().resend_cooldown)), flashes=(("info", messages.RESENT),)),
+        E("another-method", "Try another method", "choices", "signin/another_method.html", lambda: _anonymous()),
+        E("signin-recovery", "Recovery code entry", "empty", "signin/recovery.html",
+          lambda: _anonymous(form=RecoveryCodeForm(), error=None)),
+        E("signin-recovery-wrong", "Recovery code entry", "error: wrong code", "signin/recovery.html",
+          lambda: _anonymous(form=RecoveryCodeForm(), error=_err(errors.WrongRecoveryCode()))),
+        E("signin-recovery-format", "Recovery code entry", "error: not a recovery code", "signin/recovery.html",
+          lambda: _anonymous(form=RecoveryCodeForm(), error=_err(errors.TwoStepError(errors.RECOVERY_FORMAT)))),
+        E("signin-new-recovery-code", "New recovery code after sign-in", "new code shown",
+          "signin/new_recovery_code.html",
+          lambda: _signed_in(recovery_code=_sample_code(), site_name=p().site_name)),
+        E("signin-recovery-kept", "New recovery code after sign-in", "tick the box", "signin/recovery_kept.html",
+          lambda: _signed_in(form=KeptForm(), error=None, user=_user())),
+        E("signin-recovery-kept-error", "New recovery code after sign-in", "error: box not ticked",
+          "signin/recovery_kept.html",
+          lambda: _signed_in(form=KeptForm(), error=_err(errors.NotBoxTicked()), user=_user())),
+        # Dashboard and Account
+        E("dashboard", "Dashboard", "signed in", "dashboard.html", lambda: _signed_in()),
+        E("account-not-set-up", "Account", "two-step not set up", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("none"), button_form=ButtonForm())),
+        E("account-on", "Account", "two-step on", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm()),
+          flashes=(("info", messages.TWO_STEP_ON),)),
+        E("account-off-until", "Account", "Off until a date", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), button_form=ButtonForm(),
+                             two_step=_two_step("off", now() + datetime.timedelta(days=p().off_max_days or 7)))),
+        E("account-off", "Account", "Off until Enable", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("off"), button_form=ButtonForm())),
+        E("activity", "Account", "security activity", "account/activity.html",
+          lambda: _signed_in(tab="activity", user=_user(), **_events())),
+        E("activity-empty", "Account", "security activity, empty", "account/activity.html",
+          lambda: _signed_in(tab="activity", user=_user(), events=[], labels={}, detail=event_detail)),
+        # Set-up wizard
+        E("wizard-phone", "Set-up wizard", "STEP 3 phone number, empty", "two_step/phone.html",
+          lambda: _wizard("phone", form=_phone_form(), error=None)),
+        E("wizard-phone-error", "Set-up wizard", "STEP 3 phone number, error", "two_step/phone.html",
+          lambda: _wizard("phone", form=_phone_form("090-1234"), error=_err(errors.PhoneRejected(errors.PHONE_INVALID)))),
+        E("wizard-phone-edit", "Set-up wizard", "STEP 3 after Edit (number kept)", "two_step/phone.html",
+          lambda: _wizard("phone", form=_phone_form(show_phone(SAMPLE_PHONE, region="JP")), error=None)),
+        E("wizard-passcode", "Set-up wizard", "STEP 4 passcode just sent", "two_step/passcode.html",
+          lambda: _wizard("passcode", **_passcode(cooldown=p().resend_cooldown))),
+        E("wizard-passcode-wrong", "Set-up wizard", "STEP 4 error: wrong code", "two_step/passcode.html",
+          lambda: _wizard("passcode", **_passcode(error=_err(errors.WrongCode(1)), code="000000", expires_in=240))),
+        E("wizard-passcode-expired", "Set-up wizard", "STEP 4 expired code", "two_step/passcode.html",
+          lambda: _wizard("passcode", **_passcode(error=_err(errors.CodeExpired()), expires_in=0))),
+        E("wizard-passcode-cooldown", "Set-up wizard", "STEP 4 error: resend cooldown", "two_step/passcode.html",
+          lambda: _wizard("passcode", **_passcode(error=_err(errors.Cooldown(25)), cooldown=25, expires_in=295))),
+        E("wizard-passcode-locked", "Set-up wizard", "STEP 4 locked", "two_step/passcode.html",
+          lambda: _wizard("passcode", **_passcode(error=_err(errors.Locked(60)), expires_in=0))),
+        E("wizard-recovery", "Set-up wizard", "STEP 5 recovery code shown", "two_step/recovery.html",
+          lambda: _wizard("recovery", recovery_code=_sample_code(), form=ButtonForm(), site_name=p().site_name)),
+        E("wizard-recovery-shown", "Set-up wizard", "STEP 5 already shown", "two_step/recovery.html",
+          lambda: _wizard("recovery", recovery_code=None, form=ButtonForm(), site_name=p().site_name)),
+        E("wizard-confirm", "Set-up wizard", "STEP 6 confirmation", "two_step/confirm.html",
+          lambda: _wizard("confirm", form=KeptForm(), error=None)),
+        E("wizard-confirm-error", "Set-up wizard", "STEP 6 error: box not ticked", "two_step/confirm.html",
+          lambda: _wizard("confirm", form=KeptForm(), error=_err(errors.NotBoxTicked()))),
+        # Changes after set-up
+        E("off", "Off", "confirm", "settings/off.html",
+          lambda: _signed_in(form=ButtonForm(), error=None, off_days=p().off_max_days)),
+        E("off-forever", "Off", "confirm, no time limit", "settings/off.html",
+          lambda: _signed_in(form=ButtonForm(), error=None, off_days=0)),
+        E("enable", "Enable", "confirm", "settings/enable.html",
+          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True))),
+        E("enable-error", "Enable", "error: SMS cap", "settings/enable.html",
+          lambda: _signed_in(form=ButtonForm(), masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+                             error=_err(errors.SmsCapReached(3600, errors.CAP_NUMBER_DAY)))),
+        E("enable-passcode", "Enable", "passcode", "settings/passcode.html",
+          lambda: _signed_in(purpose="enable", **_settings_passcode("enable"))),
+        E("unsubscribe", "Unsubscribe", "confirm", "settings/unsubscribe.html",
+          lambda: _signed_in(form=ButtonForm(), error=None)),
+        E("new-recovery-code", "New recovery code", "confirm", "settings/new_recovery_code.html",
+          lambda: _signed_in(form=ButtonForm(), error=None, recovery_code=None)),
+        E("new-recovery-code-shown", "New recovery code", "new code shown", "settings/new_recovery_code.html",
+          lambda: _signed_in(form=ButtonForm(), error=None, recovery_code=_sample_code(), site_name=p().site_name)),
+        E("number", "Change number", "empty", "settings/number.html",
+          lambda: _signed_in(form=_phone_form(), error=None)),
+        E("number-error", "Change number", "error: same number", "settings/number.html",
+          lambda: _signed_in(form=_phone_form("090-1234-5678"), error=_err(errors.TwoStepError(errors.SAME_NUMBER)))),
+        E("number-passcode", "Change number", "passcode to the new number (with Edit)", "settings/passcode.html",
+          lambda: _signed_in(purpose="change", **_settings_passcode("change"))),
+        E("number-passcode-wrong", "Change number", "passcode, error: wrong code", "settings/passcode.html",
+          lambda: _signed_in(purpose="change", **_settings_passcode("change", error=_err(errors.WrongCode(4))))),
+        # Errors and development pages
+        E("error-400", "Error pages", "400 form expired (CSRF)", "errors/error.html",
+          lambda: _anonymous(status_code=400, message=text(CSRF_MESSAGE))),
+        E("error-404", "Error pages", "404 not found", "errors/error.html",
+          lambda: _anonymous(status_code=404, message=text(MESSAGES[404]))),
+        E("error-429", "Error pages", "429 too many attempts", "errors/error.html",
+          lambda: _anonymous(status_code=429, message=text(MESSAGES[429]))),
+        E("error-500", "Error pages", "500 our side", "errors/error.html",
+          lambda: _anonymous(status_code=500, message=text(UNEXPECTED_MESSAGE))),
+        E("outbox", "SMS outbox", "a message", "dev/outbox.html", lambda: _anonymous(messages=_outbox())),
+        E("outbox-empty", "SMS outbox", "empty", "dev/outbox.html", lambda: _anonymous(messages=[])),
+    ]
+
+
+def _settings_passcode(purpose, error=None):
+    from views.settings import PASSCODE_PURPOSES
+
+    return {"title": text(PASSCODE_PURPOSES[purpose]), **_passcode(error=error, cooldown=policy().resend_cooldown)}
+
+
+def _wrong_password(reauth=False):
+    return text(messages.REAUTH_WRONG if reauth else messages.SIGNIN_WRONG)
+
+
+def entries():
+    """{slug: Entry}, in order."""
+    return {entry.slug: entry for entry in _entries()}
+
+
+@bp.get("")
+def index():
+    """The list of entries, grouped, each linked as a page and as a fragment."""
+    groups = {}
+    for entry in _entries():
+        groups.setdefault(entry.group, []).append(entry)
+    return page("dev/gallery.html", groups=groups)
+
+
+@bp.get("/<slug>")
+def entry(slug):
+    """One entry: the whole page, or with ?fragment=1 (or HX-Request) the block htmx swaps in."""
+    found = entries().get(slug)
+    if found is None:
+        abort(404)
+    for category, message in found.flashes:
+        flash(text(message), category)
+    context = found.context()
+    if request.args.get("fragment"):
+        response = make_response(render_block(found.template, FRAGMENT_BLOCK, **context))
+        response.vary.add("HX-Request")
+        return response
+    return page(found.template, **context)

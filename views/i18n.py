@@ -1,0 +1,128 @@
+"""Languages: English and Japanese with Flask-Babel, and the language switcher.
+
+Which language a request gets, first match wins:
+  1. the choice made with the switcher in the header (cookie `lang`, a year);
+  2. the signed-in account's language (User.locale, saved by the switcher and at sign-up);
+  3. the browser's Accept-Language;
+  4. English.
+
+The rules (accounts.py, twostep/) never translate: their errors carry a
+message id and parameters, and `error_text()` here turns them into the
+reader's language. Dates are formatted with Babel for the locale (in UTC,
+said so on the page) and phone numbers in the national format of the
+language's home region (JP for Japanese), masked as everywhere else.
+"""
+import datetime
+
+from babel import Locale
+from babel.dates import format_skeleton
+from flask import Blueprint, abort, current_app, request
+from flask_babel import Babel, get_locale, gettext, ngettext
+from flask_login import current_user
+
+from twostep.phones import format_phone, mask_phone
+
+LANGUAGES = {"en": "English", "ja": "日本語"}  # each named in itself: never translated
+DEFAULT = "en"
+COOKIE = "lang"
+COOKIE_DAYS = 365
+# The region whose national phone format reads naturally in each language.
+HOME_REGION = {"ja": "JP"}
+
+babel = Babel()
+bp = Blueprint("language", __name__)
+
+
+def select_locale():
+    """The request's language (see the module docstring for the order)."""
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    if current_user and current_user.is_authenticated and getattr(current_user, "locale", None) in LANGUAGES:
+        return current_user.locale
+    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT)
+
+
+def locale():
+    """The current language code, a plain value the rules can be given ("en", "ja")."""
+    current = get_locale()
+    return str(current) if current is not None else DEFAULT
+
+
+def text(msgid, **params):
+    """Translate a message id kept as a constant (marked with N_ where it is defined)."""
+    return gettext(msgid, **params)
+
+
+def error_text(error):
+    """A rule's refusal (TwoStepError or AccountError) in the reader's language."""
+    params = dict(error.params)
+    if isinstance(error.msgid, tuple):
+        singular, plural = error.msgid
+        return ngettext(singular, plural, params.pop("num"), **params)
+    return gettext(error.msgid, **params)
+
+
+_LANGUAGE_REGION = object()
+
+
+def show_phone(e164, masked=False, region=_LANGUAGE_REGION):
+    """A phone number for this reader: national format in the language's home region.
+
+    `masked` keeps only the last 2 digits (everywhere outside the number's own
+    entry field). `region=None` forces the international form.
+    """
+    home = HOME_REGION.get(locale()) if region is _LANGUAGE_REGION else region
+    if masked:
+        return mask_phone(e164, home)
+    if not e164:
+        return ""
+    return format_phone(e164, home)
+
+
+def when(moment):
+    """A UTC datetime as people of this language write it, e.g. 'Dec 5, 2026, 13:00' / '2026年12月5日 13:00'."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    language = Locale.parse(locale())
+    utc = datetime.timezone.utc
+    date = format_skeleton("yMMMd", moment, tzinfo=utc, locale=language)
+    time = format_skeleton("Hm", moment, tzinfo=utc, locale=language)  # 24-hour in both languages
+    return language.datetime_formats["medium"].replace("{1}", date).replace("{0}", time)
+
+
+def init_app(app):
+    """Install Flask-Babel, the template helpers and the switcher."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
+    babel.init_app(app, locale_selector=select_locale)
+    # {% trans %} blocks may span lines in templates; their msgids are the text with whitespace collapsed.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.globals.update(show_phone=show_phone, error_text=error_text)
+
+    @app.context_processor
+    def language_context():
+        return {"current_locale": locale(), "languages": LANGUAGES}
+
+    app.register_blueprint(bp)
+
+
+@bp.post("/language")
+def switch():
+    """The switcher in the header: remember the language chosen, then back to the same page."""
+    from models import User
+    from views.auth import safe_next
+    from views.htmx import go_full
+
+    chosen = request.form.get("lang")
+    if chosen not in LANGUAGES:
+        abort(400)
+    if current_user.is_authenticated:
+        User.update(locale=chosen).where(User.id == current_user.id).execute()
+    response = go_full(safe_next(request.form.get("next"), "/"))
+    response.set_cookie(COOKIE, chosen, max_age=COOKIE_DAYS * 24 * 3600, httponly=True, samesite="Lax",
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response

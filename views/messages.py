@@ -1,0 +1,23 @@
+"""What the views themselves say (flashes and form errors), as catalog message ids.
+
+Kept here, in English, so the views and the gallery (views/gallery.py) say
+the same thing; each is translated where it is shown, with
+views/i18n.py `text()`. The rules' own messages are in twostep/errors.py
+and accounts.py.
+"""
+from twostep.errors import N_
+
+SIGNIN_WRONG = N_("The email or password is not right.")
+REAUTH_WRONG = N_("That password is not right.")
+SIGNED_OUT = N_("You have signed out.")
+SIGNIN_EXPIRED = N_("Your sign-in has expired. Please enter your email and password again.")
+STEP_EXPIRED = N_("That step has expired. Please start again.")
+RELOAD = N_("Reload the page and try again.")
+RESENT = N_("A new passcode has been sent.")
+TWO_STEP_ON = N_("Two-step verification is on. Each time you sign in, you will be asked for a passcode.")
+TWO_STEP_OFF = N_("Two-step verification is off.")
+TWO_STEP_OFF_UNTIL = N_("Two-step verification is off until %(when)s (UTC).")
+TWO_STEP_REMOVED = N_("Two-step verification has been removed.")
+TWO_STEP_ON_AGAIN = N_("Two-step verification is on again.")
+NUMBER_CHANGED = N_("Your phone number has been changed.")
+PLEASE_SIGN_IN = N_("Please sign in to continue.")
