@@ -1,0 +1,136 @@
+"""The design gallery (/dev/gallery): every entry renders as a page and as the htmx fragment,
+each shows the labels of its state, and the gallery is not served outside debug and tests."""
+import re
+
+import pytest
+
+from conftest import make_test_app
+
+# What a person sees in each state: the help article's labels and the state's own message.
+LABELS = {
+    "signup": ["Create your account", "Create account"],
+    "signup-error": ["An account with this email already exists."],
+    "signin": ["Sign in", "Email", "Password"],
+    "signin-error": ["The email or password is not right."],
+    "signin-signed-out": ["You have signed out."],
+    "signin-expired": ["Your sign-in has expired."],
+    "reauth": ["Confirm it is you", "Continue"],
+    "reauth-error": ["That password is not right."],
+    "signin-passcode": ["Enter the 6-digit passcode", "Continue", "Resend", "Try another method",
+                        "You can resend in", "5:00"],
+    "signin-passcode-ready": ["Resend", "3:05"],
+    "signin-passcode-wrong": ["That passcode is not right. 3 tries left"],
+    "signin-passcode-expired": ["This passcode has expired.", "No valid passcode right now"],
+    "signin-passcode-voided": ["This passcode no longer works."],
+    "signin-passcode-cooldown": ["You can resend in 12 seconds."],
+    "signin-passcode-locked": ["locked for 14 more minutes"],
+    "signin-passcode-cap": ["You have asked for too many passcodes."],
+    "signin-passcode-send-failed": ["We could not send the SMS."],
+    "signin-passcode-resent": ["A new passcode has been sent."],
+    "another-method": ["Try another method", "Recovery code", "SMS passcode"],
+    "signin-recovery": ["Recovery code", "Continue", "Try another method"],
+    "signin-recovery-wrong": ["That recovery code is not right."],
+    "signin-recovery-format": ["Enter the 16-character recovery code"],
+    "signin-new-recovery-code": ["Your new recovery code", "Copy Code", "Continue"],
+    "signin-recovery-kept": ["I kept this number in a safe place", "Continue"],
+    "signin-recovery-kept-error": ["Tick \u201cI kept this number in a safe place\u201d to continue."],
+    "dashboard": ["Dashboard", "Account", "Welcome, Ann Example."],
+    "account-not-set-up": ["Personal information", "Two-step verification", "To enable"],
+    "account-on": ["On", "Off", "Unsubscribe", "+81 ••••••••78", "Two-step verification is on."],
+    "account-off-until": ["Enable", "Unsubscribe", "Turned off until", "(UTC)"],
+    "account-off": ["Enable", "Turned off until you enable it again."],
+    "activity": ["Security activity", "New recovery code issued", "Phone number changed", "to +81 ••••••••78"],
+    "activity-empty": ["No activity yet."],
+    "wizard-phone": ["Step 1 of 4", "Enter your phone number", "Continue"],
+    "wizard-phone-error": ["That phone number is not valid."],
+    "wizard-phone-edit": ["090-1234-5678"],
+    "wizard-passcode": ["Step 2 of 4", "Edit", "Resend", "Continue"],
+    "wizard-passcode-wrong": ["1 try left before it stops working."],
+    "wizard-passcode-expired": ["This passcode has expired."],
+    "wizard-passcode-cooldown": ["You can resend in 25 seconds."],
+    "wizard-passcode-locked": ["locked for 1 more minute."],
+    "wizard-recovery": ["Step 3 of 4", "Copy Code", "Try another method", "Continue"],
+    "wizard-recovery-shown": ["already been shown", "Show a new code"],
+    "wizard-confirm": ["Step 4 of 4", "I kept this number in a safe place", "Continue"],
+    "wizard-confirm-error": ["Tick \u201cI kept this number in a safe place\u201d to continue."],
+    "off": ["Off", "for 7 days", "Enable"],
+    "off-forever": ["Off", "Sign-in will stop asking for a passcode."],
+    "enable": ["Enable", "+81 ••••••••78"],
+    "enable-error": ["Too many passcodes were sent to this number today."],
+    "enable-passcode": ["Enable two-step verification", "Resend", "Continue"],
+    "unsubscribe": ["Unsubscribe", "To enable"],
+    "new-recovery-code": ["Get a new recovery code"],
+    "new-recovery-code-shown": ["Copy Code", "Your old recovery code no longer works."],
+    "number": ["Change your phone number", "Continue"],
+    "number-error": ["That is already your number."],
+    "number-passcode": ["Confirm your new phone number", "Edit", "Resend"],
+    "number-passcode-wrong": ["4 tries left"],
+    "error-400": ["This form has expired"],
+    "error-404": ["This page does not exist."],
+    "error-429": ["Too many attempts."],
+    "error-500": ["Something went wrong on our side."],
+    "outbox": ["SMS outbox", "your passcode is 123456", "@localhost #123456"],
+    "outbox-empty": ["No messages yet."],
+}
+
+
+def _entries(app):
+    from views.gallery import entries
+
+    with app.test_request_context():
+        return entries()
+
+
+def _text(html):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#34;", '"').replace("&#39;", "'")
+
+
+def test_every_entry_has_its_expected_labels_listed(app):
+    assert list(_entries(app)) == list(LABELS)
+
+
+def test_every_entry_renders_as_a_page_and_as_a_fragment(app, client):
+    for slug, labels in LABELS.items():
+        page = client.get(f"/dev/gallery/{slug}")
+        assert page.status_code == 200, slug
+        html = page.get_data(as_text=True)
+        assert html.startswith("<!doctype html>") and '<main id="main"' in html, slug
+        for label in labels:
+            assert label in _text(html), (slug, label)
+
+        for fragment in (client.get(f"/dev/gallery/{slug}?fragment=1"), client.get(f"/dev/gallery/{slug}", htmx=True)):
+            assert fragment.status_code == 200, slug
+            body = fragment.get_data(as_text=True)
+            # Only the block htmx swaps into #main: no layout around it.
+            assert "<html" not in body and "<header" not in body and '<main id="main"' not in body, slug
+            assert "<h1" in body, slug
+            assert "HX-Request" in fragment.headers["Vary"]
+            for label in labels:
+                assert label in _text(body), (slug, label)
+
+
+def test_index_links_every_entry_both_ways_and_the_outbox(app, client):
+    html = client.get("/dev/gallery").get_data(as_text=True)
+    for slug in LABELS:
+        assert f'href="/dev/gallery/{slug}"' in html
+        assert f'href="/dev/gallery/{slug}?fragment=1"' in html
+    assert 'href="/dev/outbox"' in html
+    assert 'href="/dev/gallery"' in client.get("/dev/outbox").get_data(as_text=True)
+    assert client.get("/dev/gallery/no-such-entry").status_code == 404
+
+
+def test_gallery_writes_nothing(app, client):
+    from models import SecurityEvent, User, db
+
+    for slug in LABELS:
+        client.get(f"/dev/gallery/{slug}")
+    with db.connection_context():
+        assert User.select().count() == 0 and SecurityEvent.select().count() == 0
+
+
+def test_gallery_and_outbox_are_not_served_in_production(tmp_path):
+    app = make_test_app(tmp_path, TESTING=False, DEBUG=False)
+    client = app.test_client()
+    assert client.get("/dev/gallery").status_code == 404
+    assert client.get("/dev/gallery/signin").status_code == 404
+    assert client.get("/dev/outbox").status_code == 404
