@@ -3,6 +3,7 @@
  *  - Copy Code: [data-copy-target] copies the element's text to the clipboard.
  *  - Countdowns: [data-countdown] counts seconds down (code expiry, Resend cooldown).
  *  - After an htmx swap, focus moves to the new step's heading.
+ *  - The language switcher comes back to the page shown now, even after htmx changed it.
  * Every page works without this file; it only makes things nicer. */
 (function () {
   "use strict";
@@ -57,6 +58,11 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy-target]");
     if (button) copyCode(button);
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest(".language-switcher");
+    if (form && form.elements.next) form.elements.next.value = location.pathname + location.search;
   });
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
