@@ -21,7 +21,7 @@ from views.web import client_ip, policy, refused, sender, who
 
 bp = Blueprint("settings", __name__, url_prefix="/two-step")
 
-# purpose -> (page title, what Continue does), for the shared passcode page.
+# purpose -> the title of the shared passcode page.
 PASSCODE_PURPOSES = {
     "enable": "Enable two-step verification",
     "change": "Confirm your new phone number",

@@ -39,10 +39,6 @@ def _gate(step):
     return challenge, None
 
 
-def _phone_page(challenge, form, status=200, error=None):
-    return page("two_step/phone.html", status=status, form=form, error=error, **_step_context("phone"))
-
-
 @bp.route("/phone", methods=["GET", "POST"])
 @login_required
 @limit_posts
@@ -54,7 +50,8 @@ def phone():
     form = PhoneForm()
     if form.validate_on_submit():
         if challenge is None:
-            challenge, session["enrol"] = enrolment.begin(current_user)
+            challenge, token = enrolment.begin(current_user)
+            session["enrol"] = token
         try:
             enrolment.choose_phone(policy(), sender(), challenge, form.phone.data, ip=client_ip())
         except TwoStepError as error:
@@ -63,7 +60,8 @@ def phone():
     if not form.is_submitted() and challenge is not None and challenge.phone:
         form.phone.data = format_phone(challenge.phone, policy().phone_region)  # "Edit" keeps the number
     error = first_error(form) if form.is_submitted() else None
-    return _phone_page(challenge, form, status=422 if error else 200, error=error)
+    return page("two_step/phone.html", status=422 if error else 200, form=form, error=error,
+                **_step_context("phone"))
 
 
 def _passcode_context(challenge, form=None):
