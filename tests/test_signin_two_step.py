@@ -341,3 +341,13 @@ def _pending_token(app, client):
 
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
     return serializer.loads(client.get_cookie("session").value)["signin"]
+
+
+def test_a_copy_of_the_cookie_from_before_a_change_is_anonymous_after_it(app, client, auth, outbox, enrolled):
+    signed_in_again(client, auth, outbox)
+    stolen = client.get_cookie("session").value
+    client.post("/two-step/off")
+    assert client.get("/dashboard").status_code == 200
+    replay = app.test_client()
+    replay.set_cookie("session", stolen)
+    assert replay.get("/dashboard").status_code == 302

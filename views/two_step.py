@@ -7,10 +7,12 @@ open, and a step opened too early redirects to the first unfinished one.
 from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
+import accounts
 from twostep import challenges, enrolment
 from twostep.codes import format_recovery_code
 from twostep.errors import TwoStepError
 from twostep.phones import format_phone, mask_phone
+from views.auth import renew_session_token
 from views.forms import ButtonForm, KeptForm, PasscodeForm, PhoneForm, first_error
 from views.htmx import go, page
 from views.limiter import limit_posts
@@ -150,6 +152,8 @@ def confirm():
         except TwoStepError as error:
             return refused("two_step/confirm.html", error, form=form, **_step_context("confirm"))
         session.pop("enrol", None)
+        accounts.revoke_other_sessions(current_user.id, session.get("sid"))
+        renew_session_token()
         flash("Two-step verification is on. Each time you sign in, you will be asked for a passcode.", "info")
         return go(url_for("account.personal"))
     error = first_error(form) if form.is_submitted() else None
