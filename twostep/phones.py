@@ -22,13 +22,13 @@ def parse_phone(raw, region, allowed_countries):
     if not text:
         raise PhoneRejected(errors.PHONE_EMPTY)
     if len(text) > MAX_INPUT_LENGTH or any(unicodedata.category(c).startswith("C") for c in text):
-        raise PhoneRejected(errors.PHONE_NOT_A_NUMBER)
+        raise PhoneRejected(errors.PHONE_NOT_A_NUMBER) from None
     if sum(c.isdigit() for c in text) > 15:
         raise PhoneRejected(errors.PHONE_TOO_MANY_DIGITS)
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
-        raise PhoneRejected(errors.PHONE_NOT_A_NUMBER)
+        raise PhoneRejected(errors.PHONE_NOT_A_NUMBER) from None
     if not phonenumbers.is_valid_number(number):
         raise PhoneRejected(errors.PHONE_INVALID)
     country = phonenumbers.region_code_for_number(number)

@@ -12,6 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from twostep.errors import PHONE_NOT_A_NUMBER
+
 TOO_LONG = _l("Enter at most %(max)d characters.")  # WTForms fills in max
 
 
@@ -37,7 +39,7 @@ class PasswordForm(FlaskForm):
 
 class PhoneForm(FlaskForm):
     phone = StringField(_l("Phone number"), validators=[DataRequired(_l("Enter your phone number.")),
-                                                        Length(max=32, message=TOO_LONG)])
+                                                        Length(max=32, message=_l(PHONE_NOT_A_NUMBER))])
 
 
 class PasscodeForm(FlaskForm):
