@@ -6,7 +6,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app app
 
-.PHONY: run test install install-dev browser-deps clean
+.PHONY: run test install install-dev browser-deps clean translations translations-update
+
+# Compiled translation catalogs (.mo, committed too); rebuilt here whenever a .po is newer.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+BABEL_KEYWORDS := -k N_ -k N_plural:1,2 -k _l
 
 # Installed once per change of the requirements files (the stamp files record it).
 $(VENV)/.runtime-installed: requirements.txt
@@ -21,7 +25,7 @@ $(VENV)/.dev-installed: requirements-dev.txt requirements.txt $(VENV)/.runtime-i
 install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
 
-run: install
+run: install translations
 	FLASK_DEBUG=1 $(FLASK) db upgrade
 	FLASK_DEBUG=1 $(FLASK) demo
 	@echo "Serving on http://127.0.0.1:5000 (SMS go to http://127.0.0.1:5000/dev/outbox)"
@@ -34,8 +38,20 @@ browser-deps:
 	    { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } ; } || \
 	  echo "Chromium could not be installed: browser tests will be skipped."
 
-test: install-dev browser-deps
+test: install-dev browser-deps translations
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+translations: $(CATALOGS)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.runtime-installed
+	$(VENV)/bin/pybabel compile -i $< -o $@
+
+# After changing text in templates or code: refresh the catalogs, translate the new entries
+# in translations/*/LC_MESSAGES/messages.po, then `make translations` (tests/test_i18n.py checks all three).
+translations-update: $(VENV)/.runtime-installed
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-wrap --no-fuzzy-matching --ignore-obsolete
+	rm -f translations/messages.pot
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
