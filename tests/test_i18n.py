@@ -75,7 +75,7 @@ def test_translations_keep_their_placeholders_and_the_compiled_catalog_is_curren
     with open(MO, "rb") as handle:
         compiled = read_mo(handle)
     for message in catalog:
-        if message.id:
+        if message.id and not message.fuzzy and all(strings(message)):
             found = compiled.get(message.id)
             assert found is not None and tuple(strings(found)) == tuple(strings(message)), \
                 f"messages.mo is older than messages.po (run make translations): {key(message)}"

@@ -107,6 +107,13 @@ def init_app(app):
     def language_context():
         return {"current_locale": locale(), "languages": LANGUAGES}
 
+    @app.after_request
+    def vary_on_language(response):
+        if request.endpoint != "static":
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
+        return response
+
     app.register_blueprint(bp)
 
 
