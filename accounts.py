@@ -87,7 +87,7 @@ def check_new_password(password):
 
 
 def create_user(hasher, email, password, name, *, ip="", user_agent="", locale=None):
-    """Create an account (`locale`: the language it signed up in); raise AccountError for bad input or a taken email."""
+    """Create an account (`locale`: the language chosen with the switcher, or None); raise AccountError for bad input or a taken email."""
     email = read_email(email)
     name = read_name(name)
     check_new_password(password)

@@ -14,7 +14,7 @@ from twostep.errors import TwoStepError
 from views import messages
 from views.forms import PasswordForm, SignInForm, SignUpForm, first_error
 from views.htmx import go, go_full, page
-from views.i18n import error_text, locale, text
+from views.i18n import chosen_locale, error_text, locale, text
 from views.limiter import limit_posts
 from views.web import auth_session, client_ip, policy, sender, user_agent, who
 
@@ -53,7 +53,7 @@ def signup():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(current_app.extensions["password_hasher"], form.email.data,
-                                        form.password.data, form.name.data, locale=locale(), **who())
+                                        form.password.data, form.name.data, locale=chosen_locale(), **who())
         except accounts.AccountError as refused:
             error = error_text(refused)
         else:

@@ -2,7 +2,8 @@
 
 Which language a request gets, first match wins:
   1. the choice made with the switcher in the header (cookie `lang`, a year);
-  2. the signed-in account's language (User.locale, saved by the switcher and at sign-up);
+  2. the signed-in account's language (User.locale: the switcher's choice, saved on the account;
+     also at sign-up when the switcher was used before);
   3. the browser's Accept-Language;
   4. English.
 
@@ -29,14 +30,19 @@ COOKIE_DAYS = 365
 # The region whose national phone format reads naturally in each language.
 HOME_REGION = {"ja": "JP"}
 
-babel = Babel()
 bp = Blueprint("language", __name__)
+
+
+def chosen_locale():
+    """The language picked with the switcher in this browser, or None."""
+    chosen = request.cookies.get(COOKIE)
+    return chosen if chosen in LANGUAGES else None
 
 
 def select_locale():
     """The request's language (see the module docstring for the order)."""
-    chosen = request.cookies.get(COOKIE)
-    if chosen in LANGUAGES:
+    chosen = chosen_locale()
+    if chosen:
         return chosen
     if current_user and current_user.is_authenticated and getattr(current_user, "locale", None) in LANGUAGES:
         return current_user.locale
@@ -97,7 +103,8 @@ def init_app(app):
     """Install Flask-Babel, the template helpers and the switcher."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
-    babel.init_app(app, locale_selector=select_locale)
+    # One Babel per app: its catalog cache belongs to that app's translation directories.
+    Babel(app, locale_selector=select_locale)
     # {% trans %} blocks may span lines in templates; their msgids are the text with whitespace collapsed.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.filters["when"] = when
