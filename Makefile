@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app app
 
-.PHONY: run test install install-dev browser-deps clean translations translations-update
+.PHONY: run test install install-dev browser-deps clean translations translations-update gallery-shots
 
 # Compiled translation catalogs (.mo, committed too); rebuilt here whenever a .po is newer.
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
@@ -52,6 +52,10 @@ translations-update: $(VENV)/.runtime-installed
 	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output -o translations/messages.pot .
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-wrap --no-fuzzy-matching --ignore-obsolete
 	rm -f translations/messages.pot
+
+# Screenshots of every /dev/gallery entry at 375 px and 1280 px, English and Japanese (README, Restyling).
+gallery-shots: install-dev browser-deps translations
+	$(PY) gallery_shots.py test-artifacts/gallery
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
