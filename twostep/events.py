@@ -25,14 +25,22 @@ LABELS = {
     "recovery_code_new": "New recovery code issued",
     "second_step_locked": "Two-step verification locked after wrong codes",
     "two_step_reset": "Two-step verification reset by an administrator",
+    "account_disabled": "Account disabled by an administrator",
 }
 
+# Who made a change that the user did not make themselves (the `actor` column).
+ADMINISTRATOR = "administrator"
 
-def record(user_id, kind, *, ip="", user_agent="", detail=""):
-    """Store one event; call it inside the transaction that makes the change."""
+
+def record(user_id, kind, *, ip="", user_agent="", detail="", actor=""):
+    """Store one event; call it inside the transaction that makes the change.
+
+    `actor` is empty when the user made the change, "administrator" for the CLI.
+    """
     event = SecurityEvent.create(user=user_id, kind=kind, detail=detail[:255], ip=(ip or "")[:45],
-                                 user_agent=(user_agent or "")[:255], created_at=clock.now())
-    log.info("security event=%s user=%s ip=%s at=%sZ", kind, user_id, ip, event.created_at.isoformat())
+                                 user_agent=(user_agent or "")[:255], created_at=clock.now(), actor=actor[:32])
+    log.info("security event=%s user=%s ip=%s by=%s at=%sZ", kind, user_id, ip, actor or "user",
+             event.created_at.isoformat())
     return event
 
 
