@@ -10,7 +10,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from mail import MailError, Mailer
+from mail import Mailer, MailError
 
 
 class SmtpMailer(Mailer):

@@ -4,7 +4,6 @@ What an operator sees (messages, exit codes) and what the account then
 feels (sessions ended, two-step verification gone, the security record).
 """
 import pytest
-
 from conftest import PHONE_E164
 
 

@@ -4,7 +4,6 @@ A security e-mail goes out only for a change that was committed: an event
 recorded in a transaction that rolls back is never mailed.
 """
 import pytest
-
 from conftest import PHONE_E164, make_test_app
 
 
@@ -41,10 +40,9 @@ def test_an_event_whose_transaction_rolls_back_is_not_mailed(app):
     with app.app_context(), db.connection_context():
         user = User.create(email="ann@example.com", name="Ann", password_hash="x")
         token = events.start_collecting()
-        with pytest.raises(RuntimeError):
-            with db.atomic():
-                events.record(user.id, "two_step_off", ip="203.0.113.5")
-                raise RuntimeError("the change failed after recording its event")
+        with pytest.raises(RuntimeError), db.atomic():
+            events.record(user.id, "two_step_off", ip="203.0.113.5")
+            raise RuntimeError("the change failed after recording its event")
         with db.atomic():
             events.record(user.id, "two_step_unsubscribed", ip="203.0.113.5")
         events.record(user.id, "signin", ip="203.0.113.5")  # not a mailed kind

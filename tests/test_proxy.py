@@ -5,7 +5,6 @@ proxy appended to X-Forwarded-For; with the default 0 a client that sends
 its own X-Forwarded-For cannot choose the IP that is recorded.
 """
 import pytest
-
 from conftest import BrowserLikeClient, make_test_app
 
 

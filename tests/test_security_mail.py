@@ -9,8 +9,7 @@ import logging
 import re
 
 import pytest
-
-from conftest import PHONE_E164, BrowserLikeClient, Auth, Outbox, database_urls, make_test_app
+from conftest import PHONE_E164, Auth, BrowserLikeClient, Outbox, database_urls, make_test_app
 from smtp_server import SmtpServer
 
 BROWSER = "Mozilla/5.0 (TestBrowser 1.0)"

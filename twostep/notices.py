@@ -31,19 +31,19 @@ MESSAGES = {
     "two_step_enabled": ("Two-step verification is on again",
                          "Two-step verification was enabled again for your {site} account."),
     "two_step_off": ("Two-step verification was turned off",
-                     "Two-step verification was turned off for a while for your {site} account. "
-                     "Sign-in does not ask for a passcode until it is on again."),
+                     ("Two-step verification was turned off for a while for your {site} account. "
+                      "Sign-in does not ask for a passcode until it is on again.")),
     "two_step_unsubscribed": ("Two-step verification was removed",
-                              "Two-step verification was removed from your {site} account (Unsubscribe). "
-                              "Its phone number and recovery code were deleted."),
+                              ("Two-step verification was removed from your {site} account (Unsubscribe). "
+                               "Its phone number and recovery code were deleted.")),
     "number_changed": ("Your two-step verification number was changed",
                        "The phone number that receives your {site} passcodes was changed."),
     "signin_recovery": ("Your recovery code was used to sign in",
-                        "Someone signed in to your {site} account with your recovery code. "
-                        "That code no longer works; a new one was shown after the sign-in."),
+                        ("Someone signed in to your {site} account with your recovery code. "
+                         "That code no longer works; a new one was shown after the sign-in.")),
     "two_step_reset": ("Two-step verification was reset by an administrator",
-                       "An administrator of {site} removed two-step verification from your account, "
-                       "and signed out all its sessions. You can sign in with your password and set it up again."),
+                       ("An administrator of {site} removed two-step verification from your account, "
+                        "and signed out all its sessions. You can sign in with your password and set it up again.")),
 }
 
 ADVICE = ("If this was you, there is nothing to do.\n"
