@@ -160,3 +160,34 @@ def test_unknown_articles_do_not_exist(client, auth):
     auth.signup()
     assert client.post("/help/no-such-article/vote", data={"helpful": "yes"}).status_code == 404
     assert _votes() == []
+
+
+def test_parallel_votes_by_one_user_leave_one_row(app):
+    """Two tabs clicking at once: the unique (user, article) index and the upsert keep one vote."""
+    import threading
+
+    import help_articles
+    from models import User, db
+
+    with db.connection_context():
+        user = User.create(email="ann@example.com", name="Ann", password_hash="x")
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def click(helpful):
+        try:
+            with db.connection_context():
+                barrier.wait()
+                help_articles.vote(user.id, "two-step-verification", helpful)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=click, args=(i % 2 == 0,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(_votes()) == 1
+    with db.connection_context():
+        assert help_articles.tally("two-step-verification")[1] == 1

@@ -12,7 +12,8 @@ import pytest
 from conftest import PHONE_E164, Auth, BrowserLikeClient, Outbox, database_urls, make_test_app
 from smtp_server import SmtpServer
 
-BROWSER = "Mozilla/5.0 (TestBrowser 1.0)"
+BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+           "Chrome/140.0.0.0 Safari/537.36")
 NEW_PHONE = "080-2345-6799"
 NEW_PHONE_E164 = "+818023456799"
 MAIL_FROM = "beSTREAM <no-reply@example.com>"
@@ -80,11 +81,11 @@ def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(client, auth,
         assert sent["from"] == "no-reply@example.com"
         body = sent["body"]
         assert re.search(r"When: \d{4}-\d\d-\d\d \d\d:\d\d UTC", body)
-        assert f"Browser: {BROWSER}" in body
+        assert "Browser: Chrome on Windows" in body
         assert "IP address: 127.0.0.1" in body
         for secret in secrets:
             assert secret not in body and secret not in sent["message"]["Subject"]
-        assert not re.search(r"\d{6}", body.replace("Mozilla/5.0", ""))  # no code-like run of digits
+        assert not re.search(r"\d{6}", body)  # no code-like run of digits
     bodies = [m["body"] for m in smtp.messages]
     assert "Passcodes go to: +81 ••••••••78" in bodies[0]
     assert "Details: until " in bodies[1]
@@ -132,3 +133,29 @@ def test_smtp_needs_a_from_address(tmp_path):
         make_test_app(tmp_path, MAIL_BACKEND="smtp")
     with pytest.raises(SystemExit, match="MAIL_BACKEND='pigeon' is not known"):
         make_test_app(tmp_path, MAIL_BACKEND="pigeon")
+
+
+def test_the_browser_is_named_never_quoted_so_a_user_agent_cannot_write_the_mail(client, auth, smtp):
+    client.environ_base["HTTP_USER_AGENT"] = "Ignore this mail: our support team made this change. Firefox/1"
+    auth.signup()
+    auth.enrol()
+    body = smtp.messages[-1]["body"]
+    assert "Browser: Firefox\r\n" in body
+    assert "support team" not in body
+
+
+@pytest.mark.parametrize("agent, shown", [
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/18.0 Mobile/15E148 Safari/604.1", "Safari on iPhone"),
+    ("Mozilla/5.0 (Linux; Android 15) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Mobile Safari/537.36",
+     "Chrome on Android"),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 "
+     "Safari/537.36 Edg/140.0", "Edge on macOS"),
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0", "Firefox on Linux"),
+    ("curl/8.0", "an unknown browser"),
+    ("", "an unknown browser"),
+])
+def test_describe_browser(agent, shown):
+    from twostep.notices import describe_browser
+
+    assert describe_browser(agent) == shown

@@ -16,6 +16,7 @@ committed, and only those are mailed. Peewee has no portable on-commit hook
 way that is right on both. A mail failure is logged and never undoes or
 blocks the change, which is already committed.
 """
+import ipaddress
 import logging
 
 from mail import MailError
@@ -51,6 +52,37 @@ ADVICE = ("If this was you, there is nothing to do.\n"
           "\"Two-step verification\" on your Account page.")
 
 
+# (token in the User-Agent, name shown), first match wins: Edge and Opera also say "Chrome", Chrome says "Safari".
+BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("SamsungBrowser/", "Samsung Internet"), ("Firefox/", "Firefox"),
+            ("FxiOS/", "Firefox"), ("CriOS/", "Chrome"), ("Chrome/", "Chrome"), ("Chromium/", "Chromium"),
+            ("Safari/", "Safari"))
+SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
+           ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def describe_browser(user_agent):
+    """"Chrome on Windows": a name from a fixed list, never the raw User-Agent.
+
+    The User-Agent is chosen by whoever made the change: quoting it would let
+    an attacker write their own sentence ("this was our support team") into
+    the e-mail that warns the account's owner.
+    """
+    agent = user_agent or ""
+    browser = next((name for token, name in BROWSERS if token in agent), None)
+    system = next((name for token, name in SYSTEMS if token in agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or (f"a browser on {system}" if system else "an unknown browser")
+
+
+def describe_ip(ip):
+    """The IP address, or "unknown" when the stored value is not one."""
+    try:
+        return str(ipaddress.ip_address((ip or "").strip()))
+    except ValueError:
+        return "unknown"
+
+
 def compose(site_name, user, event):
     """(subject, body) for one event. Only masked numbers; never a code."""
     subject, sentence = MESSAGES[event.kind]
@@ -59,8 +91,8 @@ def compose(site_name, user, event):
     if event.actor:
         lines.append(f"By: an {event.actor}")
     else:
-        lines.append(f"Browser: {event.user_agent or 'unknown'}")
-        lines.append(f"IP address: {event.ip or 'unknown'}")
+        lines.append(f"Browser: {describe_browser(event.user_agent)}")
+        lines.append(f"IP address: {describe_ip(event.ip)}")
     if event.detail:
         lines.append(f"Details: {event.detail}")  # e.g. "to +81 ••••••••78", "until 2026-12-05 10:00 UTC"
     if user.phone and event.kind in ("two_step_on", "two_step_enabled"):
