@@ -17,9 +17,11 @@ class SmtpMailer(Mailer):
     name = "smtp"
 
     def __init__(self, server, port, sender, *, username=None, password=None, use_tls=True, timeout=10,
-                 ssl_context=None):
+                 ssl_context=None, implicit_tls=None):
         self.server = server
         self.port = port
+        # Port 465 ("submissions") speaks TLS from the first byte; other ports may upgrade with STARTTLS.
+        self.implicit_tls = port == 465 if implicit_tls is None else implicit_tls
         self.sender = sender
         self.username = username
         self.password = password
@@ -39,7 +41,7 @@ class SmtpMailer(Mailer):
         return self.ssl_context or ssl.create_default_context()
 
     def _connect(self):
-        if self.port == 465:
+        if self.implicit_tls:
             return smtplib.SMTP_SSL(self.server, self.port, timeout=self.timeout, context=self._context())
         connection = smtplib.SMTP(self.server, self.port, timeout=self.timeout)
         if self.use_tls:

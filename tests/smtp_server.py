@@ -27,7 +27,8 @@ class _Collect:
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "message": message,
-                              "body": message.get_content(), "tls": session.ssl is not None,
+                              "body": message.get_content(),
+                              "tls": server.transport.get_extra_info("ssl_object") is not None,
                               "authenticated": bool(getattr(session, "authenticated", False))})
         return "250 OK"
 
@@ -67,7 +68,7 @@ def _certificates(directory):
 
 
 class SmtpServer:
-    def __init__(self, directory=None, tls=False, username="mailer", password="mail-secret"):
+    def __init__(self, directory=None, tls=False, username="mailer", password="mail-secret", implicit_tls=False):
         self.port = free_port()
         self.handler = _Collect()
         kwargs = {}
@@ -82,8 +83,13 @@ class SmtpServer:
                 ok = auth_data.login == username.encode() and auth_data.password == password.encode()
                 return AuthResult(success=ok)
 
-            kwargs = {"tls_context": context, "require_starttls": True, "authenticator": authenticate,
-                      "auth_require_tls": True, "auth_required": True}
+            kwargs = {"authenticator": authenticate, "auth_require_tls": True, "auth_required": True}
+            if implicit_tls:
+                # TLS from the first byte, like port 465. aiosmtpd only counts STARTTLS as TLS for AUTH,
+                # so it must be told to offer AUTH here; the test checks the session was TLS.
+                kwargs.update(ssl_context=context, auth_require_tls=False)
+            else:
+                kwargs.update(tls_context=context, require_starttls=True)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
     @property

@@ -128,6 +128,22 @@ def test_starttls_and_login_are_used_when_configured(tmp_path, monkeypatch):
         assert server.messages[0]["tls"] and server.messages[0]["authenticated"]
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_implicit_tls_like_port_465_is_verified_against_the_trust_store(tmp_path, monkeypatch):
+    from mail import MailError
+    from mail.smtp import SmtpMailer
+
+    with SmtpServer(tmp_path, tls=True, implicit_tls=True) as server:
+        mailer = SmtpMailer("127.0.0.1", server.port, MAIL_FROM, username="mailer", password="mail-secret",
+                            implicit_tls=True, timeout=5)
+        # Not trusted yet: the certificate is refused and nothing is sent.
+        with pytest.raises(MailError, match="SSLCertVerificationError"):
+            mailer.send("ann@example.com", "Subject", "Body")
+        monkeypatch.setenv("SSL_CERT_FILE", server.ca_file)
+        mailer.send("ann@example.com", "Subject", "Body")
+        assert len(server.messages) == 1 and server.messages[0]["tls"] and server.messages[0]["authenticated"]
+
+
 def test_smtp_needs_a_from_address(tmp_path):
     with pytest.raises(SystemExit, match="MAIL_FROM"):
         make_test_app(tmp_path, MAIL_BACKEND="smtp")
