@@ -10,7 +10,7 @@ text is looked up in the reader's language each time it is shown.
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from twostep.errors import PHONE_NOT_A_NUMBER
 
@@ -54,6 +54,13 @@ class RecoveryCodeForm(FlaskForm):
 
 class KeptForm(FlaskForm):
     kept = BooleanField(_l("I kept this number in a safe place"))
+
+
+class VoteForm(FlaskForm):
+    """ "Was this article helpful?": the Yes / No button pressed sends helpful=yes|no."""
+
+    helpful = StringField("Was this article helpful?",
+                          validators=[DataRequired("Choose Yes or No."), AnyOf(("yes", "no"), "Choose Yes or No.")])
 
 
 class ButtonForm(FlaskForm):
