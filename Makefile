@@ -51,7 +51,6 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 translations-update: $(VENV)/.runtime-installed
 	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output -o translations/messages.pot .
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-wrap --no-fuzzy-matching --ignore-obsolete
-	rm -f translations/messages.pot
 
 # Screenshots of every /dev/gallery entry at 375 px and 1280 px, English and Japanese (README, Restyling).
 gallery-shots: install-dev browser-deps translations

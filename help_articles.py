@@ -10,11 +10,12 @@ from peewee import fn
 
 from models import HelpVote, db
 from twostep import clock
+from twostep.errors import N_
 
-# slug -> title. The slug is the URL (/help/<slug>) and the key of the votes.
+# slug -> title (a catalog message id; the views translate it). The slug is the URL (/help/<slug>) and the key of the votes.
 ARTICLES = {
-    "two-step-verification": "How do I set up two-step verification?",
-    "two-step-verification-code": "Two-step verification code",
+    "two-step-verification": N_("How do I set up two-step verification?"),
+    "two-step-verification-code": N_("Two-step verification code"),
 }
 
 

@@ -69,8 +69,19 @@ LABELS = {
     "error-404": ["This page does not exist."],
     "error-429": ["Too many attempts."],
     "error-500": ["Something went wrong on our side."],
+    "help-index": ["Help", "How do I set up two-step verification?", "Two-step verification code"],
+    "help-article": ["STEP 1", "In the \"Dashboard\" open the \"Account\" page.", "Copy Code",
+                     "Was this article helpful?", "Sign in to vote.", "0 out of 0 found this helpful"],
+    "help-article-voted": ["Yes", "No", "Thank you for your feedback.", "You answered Yes.",
+                           "3 out of 4 found this helpful"],
+    "help-code-article": ["Two-step verification code", "@localhost #123456", "5 minutes", "30 seconds",
+                          "Try another method", "1 out of 1 found this helpful"],
+    "help-code-article-error": ["Reload the page and try again.", "You answered No."],
     "outbox": ["SMS outbox", "your passcode is 123456", "@localhost #123456"],
     "outbox-empty": ["No messages yet."],
+    "mail": ["Mail outbox", "beSTREAM: Two-step verification is on", "Browser: Chrome on Windows",
+             "Passcodes go to: +81 ••••••••78"],
+    "mail-empty": ["No messages yet."],
 }
 
 

@@ -1,16 +1,12 @@
 """The Account page and its tabs: Personal information (default) and Security activity."""
-import datetime
-import re
-
 from flask import Blueprint
 from flask_login import current_user, login_required
 
 from twostep import events
 from twostep import signin as signin_rules
-from twostep.errors import N_
 from views.forms import ButtonForm
 from views.htmx import page
-from views.i18n import show_phone, text, when
+from views.i18n import detail, show_phone, text
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -45,20 +41,6 @@ def event_labels():
     return {kind: text(label) for kind, label in events.LABELS.items()}
 
 
-# Event details are stored in English for the operator's logs and CLI; the
-# known shapes are shown in the reader's language, anything else as stored.
-_UNTIL = re.compile(r"until (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")
-_TO = re.compile(r"to (\+?[0-9 •]+)")
-UNTIL = N_("until %(when)s (UTC)")
-TO = N_("to %(phone)s")
-
-
-def event_detail(detail):
-    """An event's detail ('until 2026-12-05 13:00 UTC', 'to +81 ••••••••78') for this reader."""
-    match = _UNTIL.fullmatch(detail or "")
-    if match:
-        return text(UNTIL, when=when(datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M")))
-    match = _TO.fullmatch(detail or "")
-    if match:
-        return text(TO, phone=match.group(1))
-    return detail
+def event_detail(text):
+    """An event's stored detail ('until 2026-12-05 13:00 UTC', 'to +81 ••••••••78') for this reader."""
+    return detail(text)

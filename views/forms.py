@@ -59,8 +59,8 @@ class KeptForm(FlaskForm):
 class VoteForm(FlaskForm):
     """ "Was this article helpful?": the Yes / No button pressed sends helpful=yes|no."""
 
-    helpful = StringField("Was this article helpful?",
-                          validators=[DataRequired("Choose Yes or No."), AnyOf(("yes", "no"), "Choose Yes or No.")])
+    helpful = StringField(_l("Was this article helpful?"),
+                          validators=[DataRequired(_l("Choose Yes or No.")), AnyOf(("yes", "no"), _l("Choose Yes or No."))])
 
 
 class ButtonForm(FlaskForm):

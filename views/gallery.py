@@ -19,11 +19,13 @@ from flask_login import AnonymousUserMixin
 from jinja2_fragments.flask import render_block
 
 import accounts
-from twostep import challenges, errors
+import help_articles
+from twostep import challenges, errors, notices
 from twostep.clock import now
 from twostep.codes import format_recovery_code, new_recovery_code
 from views.errors import CSRF_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
-from views.forms import ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm, SignUpForm
+from views.forms import (ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm,
+                         SignUpForm, VoteForm)
 from views.htmx import FRAGMENT_BLOCK, page
 from views import messages
 from views.account import event_detail, event_labels
@@ -117,6 +119,21 @@ def _events():
 def _outbox():
     body = challenges.passcode_message(policy(), "123456", locale())
     return [SimpleNamespace(phone=SAMPLE_PHONE, created_at=now(), body=body)]
+
+
+def _article(slug, helpful, total, mine=None, thanks=False, error=None):
+    return {"title": text(help_articles.title(slug)), "policy": policy(), "ttl_minutes": policy().passcode_ttl // 60,
+            "vote": {"slug": slug, "helpful": helpful, "total": total, "mine": mine, "thanks": thanks,
+                     "error": error, "form": VoteForm(formdata=None)}}
+
+
+def _mail():
+    """A security e-mail as the mail outbox shows it, written in the reader's language."""
+    user = _user()
+    event = SimpleNamespace(kind="two_step_on", created_at=now(), actor="", ip="203.0.113.7", detail="",
+                            user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36")
+    subject, body = notices.compose(policy().site_name, user, event, locale())
+    return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]
 
 
 def _entries():
@@ -252,8 +269,22 @@ def _entries():
           lambda: _anonymous(status_code=429, message=text(MESSAGES[429]))),
         E("error-500", "Error pages", "500 our side", "errors/error.html",
           lambda: _anonymous(status_code=500, message=text(UNEXPECTED_MESSAGE))),
+        # Help articles
+        E("help-index", "Help", "list of articles", "help/index.html",
+          lambda: _anonymous(articles={slug: text(title) for slug, title in help_articles.ARTICLES.items()})),
+        E("help-article", "Help", "set-up article, signed out (sign in to vote)", "help/two_step_verification.html",
+          lambda: _anonymous(**_article("two-step-verification", helpful=0, total=0))),
+        E("help-article-voted", "Help", "set-up article, just answered Yes", "help/two_step_verification.html",
+          lambda: _signed_in(**_article("two-step-verification", helpful=3, total=4, mine=True, thanks=True))),
+        E("help-code-article", "Help", "code article, not answered", "help/two_step_verification_code.html",
+          lambda: _signed_in(**_article("two-step-verification-code", helpful=1, total=1))),
+        E("help-code-article-error", "Help", "code article, vote refused", "help/two_step_verification_code.html",
+          lambda: _signed_in(**_article("two-step-verification-code", helpful=1, total=2, mine=False,
+                                        error=text(messages.RELOAD)))),
         E("outbox", "SMS outbox", "a message", "dev/outbox.html", lambda: _anonymous(messages=_outbox())),
         E("outbox-empty", "SMS outbox", "empty", "dev/outbox.html", lambda: _anonymous(messages=[])),
+        E("mail", "Mail outbox", "a security e-mail", "dev/mail.html", lambda: _anonymous(messages=_mail())),
+        E("mail-empty", "Mail outbox", "empty", "dev/mail.html", lambda: _anonymous(messages=[])),
     ]
 
 

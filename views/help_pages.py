@@ -11,6 +11,8 @@ from flask_login import current_user
 import help_articles
 from views.forms import VoteForm, first_error
 from views.htmx import go_full, is_htmx, page
+from views.i18n import text
+from views.messages import RELOAD, THANKS_FOR_FEEDBACK
 from views.web import policy
 
 bp = Blueprint("help", __name__, url_prefix="/help")
@@ -39,13 +41,13 @@ def _vote(slug, form=None, error=None, thanks=False):
 
 def _article_context(slug, **vote):
     minutes = policy().passcode_ttl // 60
-    return {"title": help_articles.title(slug), "policy": policy(), "ttl_minutes": minutes, "vote": _vote(slug, **vote)}
+    return {"title": text(help_articles.title(slug)), "policy": policy(), "ttl_minutes": minutes, "vote": _vote(slug, **vote)}
 
 
 @bp.get("")
 def index():
     """The list of help articles."""
-    return page("help/index.html", articles=help_articles.ARTICLES)
+    return page("help/index.html", articles={slug: text(title) for slug, title in help_articles.ARTICLES.items()})
 
 
 @bp.get("/<slug>")
@@ -63,14 +65,14 @@ def vote(slug):
         return go_full(url_for("auth.signin", next=article_url))
     form = VoteForm()
     if not form.validate_on_submit():
-        error = first_error(form) or "Reload the page and try again."
+        error = first_error(form) or text(RELOAD)
         if is_htmx():
             return _fragment(_vote(slug, form=form, error=error), 400)
         return page(template, status=400, **_article_context(slug, form=form, error=error))
     help_articles.vote(current_user.id, slug, help_articles.read_vote(form.helpful.data))
     if is_htmx():
         return _fragment(_vote(slug, thanks=True), 200)
-    flash("Thank you for your feedback.", "vote")
+    flash(text(THANKS_FOR_FEEDBACK), "vote")
     return redirect(article_url + "#helpful", code=303)
 
 

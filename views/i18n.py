@@ -13,22 +13,17 @@ reader's language. Dates are formatted with Babel for the locale (in UTC,
 said so on the page) and phone numbers in the national format of the
 language's home region (JP for Japanese), masked as everywhere else.
 """
-import datetime
-
-from babel import Locale
-from babel.dates import format_skeleton
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, redirect, request
 from flask_babel import Babel, get_locale, gettext, ngettext
 from flask_login import current_user
 
 from twostep.phones import format_phone, mask_phone
+from twostep.translations import HOME_REGION, event_detail, format_when
 
 LANGUAGES = {"en": "English", "ja": "日本語"}  # each named in itself: never translated
 DEFAULT = "en"
 COOKIE = "lang"
 COOKIE_DAYS = 365
-# The region whose national phone format reads naturally in each language.
-HOME_REGION = {"ja": "JP"}
 
 bp = Blueprint("language", __name__)
 
@@ -88,15 +83,12 @@ def show_phone(e164, masked=False, region=_LANGUAGE_REGION):
 
 def when(moment):
     """A UTC datetime as people of this language write it, e.g. 'Dec 5, 2026, 13:00' / '2026年12月5日 13:00'."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    language = Locale.parse(locale())
-    utc = datetime.timezone.utc
-    date = format_skeleton("yMMMd", moment, tzinfo=utc, locale=language)
-    time = format_skeleton("Hm", moment, tzinfo=utc, locale=language)  # 24-hour in both languages
-    return language.datetime_formats["medium"].replace("{1}", date).replace("{0}", time)
+    return format_when(moment, locale())
+
+
+def detail(text):
+    """A security event's stored detail, in the reader's language (twostep/translations.py)."""
+    return event_detail(text, locale())
 
 
 def init_app(app):
@@ -124,19 +116,31 @@ def init_app(app):
     app.register_blueprint(bp)
 
 
-@bp.post("/language")
-def switch():
-    """The switcher in the header: remember the language chosen, then back to the same page."""
+@bp.get("/language/<code>")
+def switch(code):
+    """The switcher in the header: remember the language chosen, then back to the same page.
+
+    A plain link (it works without JavaScript). The cookie is all it sets for
+    a link followed from another site; the account's language changes only
+    for a click on this site (Sec-Fetch-Site, else the Referer), so a foreign
+    page cannot change it.
+    """
     from models import User
     from views.auth import safe_next
-    from views.htmx import go_full
 
-    chosen = request.form.get("lang")
-    if chosen not in LANGUAGES:
-        abort(400)
-    if current_user.is_authenticated:
-        User.update(locale=chosen).where(User.id == current_user.id).execute()
-    response = go_full(safe_next(request.form.get("next"), "/"))
-    response.set_cookie(COOKIE, chosen, max_age=COOKIE_DAYS * 24 * 3600, httponly=True, samesite="Lax",
+    if code not in LANGUAGES:
+        abort(404)
+    if current_user.is_authenticated and _from_this_site():
+        User.update(locale=code).where(User.id == current_user.id).execute()
+    response = redirect(safe_next(request.args.get("next"), "/"), code=303)
+    response.set_cookie(COOKIE, code, max_age=COOKIE_DAYS * 24 * 3600, httponly=True, samesite="Lax",
                         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
     return response
+
+
+def _from_this_site():
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    referrer = request.referrer or ""
+    return referrer.startswith(request.host_url)

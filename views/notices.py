@@ -7,6 +7,7 @@ were committed. See that module for why it is done this way.
 from flask import current_app, g
 
 from twostep import events, notices
+from views.i18n import locale
 
 
 def register_security_mail(app):
@@ -21,4 +22,5 @@ def register_security_mail(app):
             return
         collected = events.stop_collecting(token)
         if collected:
-            notices.deliver(current_app.extensions["mailer"], current_app.config["SITE_NAME"], collected)
+            notices.deliver(current_app.extensions["mailer"], current_app.config["SITE_NAME"], collected,
+                            locale=locale())

@@ -42,10 +42,11 @@
     var target = document.getElementById(button.dataset.copyTarget);
     var status = button.closest(".recovery").querySelector(".copy-status");
     var text = target.textContent.trim();
+    // The messages come from the page, in the reader's language.
     navigator.clipboard.writeText(text).then(function () {
-      status.textContent = "Copied the recovery code to the clipboard.";
+      status.textContent = button.dataset.copiedText || "";
     }, function () {
-      status.textContent = "Could not copy. Select the code and copy it by hand.";
+      status.textContent = button.dataset.copyFailedText || "";
     });
   }
 
@@ -61,9 +62,12 @@
     if (button) copyCode(button);
   });
 
-  document.addEventListener("submit", function (event) {
-    var form = event.target.closest(".language-switcher");
-    if (form && form.elements.next) form.elements.next.value = location.pathname + location.search;
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest(".language-switcher a");
+    if (!link) return;
+    var url = new URL(link.href);
+    url.searchParams.set("next", location.pathname + location.search);
+    link.href = url.toString();
   });
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
