@@ -39,8 +39,12 @@ def select_locale():
     chosen = chosen_locale()
     if chosen:
         return chosen
-    if current_user and current_user.is_authenticated and getattr(current_user, "locale", None) in LANGUAGES:
-        return current_user.locale
+    try:
+        account = current_user.locale if current_user and current_user.is_authenticated else None
+    except Exception:  # e.g. the database is down while an error page is made: that page must still render
+        account = None
+    if account in LANGUAGES:
+        return account
     return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT)
 
 
