@@ -30,6 +30,7 @@ NAME_INVALID = N_("Your name must be at most 100 characters, without control cha
 PASSWORD_TOO_SHORT = N_("Choose a password of at least %(num)d characters.")
 PASSWORD_TOO_LONG = N_("Choose a password of at most %(num)d characters.")
 EMAIL_TAKEN = N_("An account with this email already exists.")
+NO_SUCH_ACCOUNT = N_("No account with the email %(email)s.")  # operator tools (cli.py)
 
 
 class AccountError(Exception):
@@ -138,7 +139,7 @@ def find_user(raw_email):
     email = read_email(raw_email)
     user = User.get_or_none(User.email == email)
     if user is None:
-        raise AccountError(f"No account with the email {email}.")
+        raise AccountError(NO_SUCH_ACCOUNT, email=email)
     return user
 
 

@@ -317,3 +317,16 @@ def test_security_emails_are_written_in_the_language_the_user_chose(client, auth
     assert "パスコードの送信先：•••-••••-••78" in mail.body and PHONE_E164 not in mail.body
     assert describe_browser("Mozilla/5.0 (Windows NT 10.0) Chrome/131.0 Safari/537.36", "ja") == "Windows の Chrome"
     assert describe_browser("curl/8.0", "ja") == "不明なブラウザ"
+
+
+def test_no_message_is_written_in_english_where_it_cannot_be_translated():
+    """Rules raise with message ids (constants marked N_), views flash and show translated text:
+    a literal English sentence there would reach Japanese readers untranslated."""
+    rules = [ROOT / "accounts.py", ROOT / "help_articles.py", *sorted((ROOT / "twostep").glob("*.py"))]
+    for path in rules:
+        source = path.read_text()
+        assert not re.search(r"raise \w+\(\s*f?[\"']", source), f"{path.name}: raise with a literal message"
+    for path in sorted((ROOT / "views").glob("*.py")):
+        source = path.read_text()
+        assert not re.search(r"flash\(\s*f?[\"']", source), f"{path.name}: flash() with a literal message"
+        assert not re.search(r"\berror\s*=\s*f?[\"'][A-Z]", source), f"{path.name}: an English error literal"
