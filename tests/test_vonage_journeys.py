@@ -170,3 +170,17 @@ def test_a_fault_when_changing_the_number_changes_nothing(vonage_client, vonage_
     with db.connection_context():
         assert User.get().phone == PHONE_E164
     assert sms_records()[-1] == ("change", "failed", "29", False)
+
+
+def test_a_sender_bug_is_a_could_not_send_too(client, auth, app, monkeypatch, caplog):
+    """Even an exception that is not SmsError leaves no live code, no "reserved" row and no 500."""
+    def broken(to, text):
+        raise RuntimeError(f"bug while sending {text}")
+
+    monkeypatch.setattr(app.extensions["sms_sender"], "send", broken)
+    auth.signup()
+    response = client.post("/two-step/phone", data={"phone": PHONE})
+    assert response.status_code == 502 and COULD_NOT_SEND in response.get_data(as_text=True)
+    assert sms_records() == [("enrol", "failed", "error", False)]
+    assert live_code_hashes() == []
+    assert not [r for r in caplog.records if "bug while sending" in r.getMessage()]

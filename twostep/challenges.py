@@ -96,7 +96,15 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed):
         limits.mark_sms(record.id, "refused", "cooldown")
         raise Cooldown(policy.resend_cooldown)
     try:
-        sender.send(challenge.phone, passcode_message(policy, code))
+        try:
+            sender.send(challenge.phone, passcode_message(policy, code))
+        except SmsError:
+            raise
+        except Exception as unexpected:
+            # A sender bug must not leave a live code, a "reserved" row and a 500 behind.
+            # Its type only: the exception's text could hold the message (the passcode).
+            log.error("SMS sender raised %s instead of SmsError", type(unexpected).__name__)
+            raise SmsError("error", f"unexpected {type(unexpected).__name__} in the sender") from None
     except SmsError as error:
         limits.mark_sms(record.id, "failed", error.status)
         with db.atomic():

@@ -64,44 +64,67 @@ def _cap_checks(policy, record, now):
     return checks
 
 
-def _new_numbers_exceeded(policy, record, now):
+def _new_numbers_refusal(policy, record, now):
+    """(retry_after, message) when `record` is one new number too many for its account today, else None."""
     if record.to_confirmed_number or record.user_id is None:
-        return False
-    numbers = (_counted(now - DAY)
-               .where(SmsRecord.user == record.user_id, SmsRecord.to_confirmed_number == False)  # noqa: E712
-               .select(fn.COUNT(SmsRecord.phone.distinct())).scalar())
-    return numbers > policy.sms_new_numbers_per_account_day
+        return None
+    last_use = (_counted(now - DAY)
+                .where(SmsRecord.user == record.user_id, SmsRecord.to_confirmed_number == False)  # noqa: E712
+                .select(SmsRecord.phone, fn.MAX(SmsRecord.created_at).alias("last"))
+                .group_by(SmsRecord.phone).tuples())
+    last_use = dict(last_use)
+    if len(last_use) <= policy.sms_new_numbers_per_account_day:
+        return None
+    # Room comes back when the earliest-used other number leaves the 24-hour window.
+    others = sorted(when for phone, when in last_use.items() if phone != record.phone)
+    oldest = others[0] if others else now
+    return (max(1, int((oldest + DAY - now).total_seconds()) + 1),
+            "You have tried too many different numbers today.")
 
 
 def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
-    """Record an SMS about to be sent, or refuse it with SmsCapReached (no SMS)."""
+    """Record an SMS about to be sent, or refuse it with SmsCapReached (no SMS).
+
+    Every cap is checked, and the refusal that keeps the user waiting longest
+    is the one shown: "try again in an hour" is wrong when the daily cap is
+    also reached.
+    """
     now = clock.now()
     with db.atomic():
         record = SmsRecord.create(user=user_id, phone=phone, ip=ip or "", purpose=purpose,
                                   to_confirmed_number=to_confirmed, created_at=now)
-    refusal = None
-    if _new_numbers_exceeded(policy, record, now):
-        refusal = (DAY.total_seconds(), "You have tried too many different numbers today.")
+    refusals = []
+    new_numbers = _new_numbers_refusal(policy, record, now)
+    if new_numbers:
+        refusals.append(new_numbers)
     for query, window, cap, message in _cap_checks(policy, record, now):
-        if refusal:
-            break
         if query.count() > cap:
-            refusal = (_retry_after(query, window, now), message)
-    _warn_budget(policy, now)
-    if refusal:
+            refusals.append((_retry_after(query, window, now), message))
+    if refusals:
+        retry_after, message = max(refusals, key=lambda refusal: refusal[0])
         with db.atomic():
             SmsRecord.update(status="refused", provider_status="cap").where(SmsRecord.id == record.id).execute()
-        log.warning("SMS refused by a cap: user=%s purpose=%s reason=%s", user_id, purpose, refusal[1])
-        raise SmsCapReached(int(refusal[0]), refusal[1])
+        _warn_budget(policy, now)
+        log.warning("SMS refused by a cap: user=%s purpose=%s ip=%s reason=%s retry_after=%ss",
+                    user_id, purpose, ip, message, retry_after)
+        raise SmsCapReached(int(retry_after), message)
+    _warn_budget(policy, now)
     return record
 
 
 def _warn_budget(policy, now):
+    """Tell the operator when the global budget is nearly used (80 %) and when it is reached.
+
+    Counted after a refused reservation is marked, so the figure is what was
+    really sent or attempted.
+    """
     used = _counted(now - DAY).count()
     if used >= policy.sms_daily_limit:
-        log.warning("SMS daily budget reached: %s of %s used in the last 24 hours", used, policy.sms_daily_limit)
+        log.warning("SMS daily budget reached: %s of %s used in the last 24 hours; further SMS are refused "
+                    "(SMS_DAILY_LIMIT)", used, policy.sms_daily_limit)
     elif used >= 0.8 * policy.sms_daily_limit:
-        log.warning("SMS daily budget nearly used: %s of %s in the last 24 hours", used, policy.sms_daily_limit)
+        log.warning("SMS daily budget nearly used: %s of %s in the last 24 hours (SMS_DAILY_LIMIT)",
+                    used, policy.sms_daily_limit)
 
 
 def mark_sms(record_id, status, provider_status=""):
