@@ -144,6 +144,19 @@ def revoke_other_sessions(user_id, keep_token):
             .execute())
 
 
+def rotate_session(token):
+    """Give this browser's session a new token after a security change (checklist item 24).
+
+    The row keeps its history (created, password time); only the token moves,
+    so a copy of the cookie taken before the change is anonymous afterwards.
+    """
+    fresh = new_token()
+    changed = (AuthSession.update(token_hash=token_digest(fresh))
+               .where(AuthSession.token_hash == token_digest(token or ""), AuthSession.revoked_at.is_null())
+               .execute())
+    return fresh if changed else None
+
+
 def password_confirmed(token):
     """Record that the user just typed their password in this session (re-authentication)."""
     AuthSession.update(password_at=clock.now()).where(AuthSession.token_hash == token_digest(token)).execute()

@@ -35,7 +35,6 @@ def create_app(test_config=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session; sign-out renews both
-        RATELIMIT_HEADERS_ENABLED=True,
     )
     if test_config:
         app.config.update(test_config)

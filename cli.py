@@ -30,7 +30,7 @@ def create_user(email, password, name):
     try:
         user = accounts.create_user(current_app.extensions["password_hasher"], email, password, name)
     except accounts.AccountError as refused:
-        raise click.ClickException(str(refused))
+        raise click.ClickException(str(refused)) from None
     click.echo(f"Created account {user.email} (id {user.id}).")
 
 

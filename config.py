@@ -74,7 +74,7 @@ def load_settings(environ=None):
         try:
             settings[name] = _parse(kind, raw)
         except ValueError:
-            raise SystemExit(f"Setting {name}={raw!r} is not a valid {kind.__name__}.")
+            raise SystemExit(f"Setting {name}={raw!r} is not a valid {kind.__name__}.") from None
     return settings
 
 

@@ -25,7 +25,8 @@ class PasswordForm(FlaskForm):
 
 
 class PhoneForm(FlaskForm):
-    phone = StringField("Phone number", validators=[DataRequired("Enter your phone number."), Length(max=32)])
+    phone = StringField("Phone number", validators=[DataRequired("Enter your phone number."),
+                                                 Length(max=32, message="That does not look like a phone number.")])
 
 
 class PasscodeForm(FlaskForm):
