@@ -194,3 +194,29 @@ def test_countries_and_number_types_are_refused_before_any_sms(vonage_client, vo
     assert message in response.get_data(as_text=True)
     assert fake_vonage.requests == []
     assert sms_records() == []
+
+
+@pytest.mark.settings(SMS_PER_ACCOUNT_DAY=2)
+def test_a_cap_at_sign_in_shows_why_on_the_passcode_screen(vonage_app, fake_vonage, clock):
+    """The password was right, so the passcode screen opens, saying why no SMS came and offering
+    "Try another method" (the recovery code); Resend answers 429 with Retry-After."""
+    client, auth = enrolled(vonage_app, fake_vonage)  # 1
+    auth.signin_with_passcode()  # 2
+    auth.signout()
+    response = auth.signin()
+    assert response.headers["Location"].endswith("/signin/passcode")
+    page = client.get("/signin/passcode").get_data(as_text=True)
+    assert "You have asked for too many passcodes today." in page and "Try another method" in page
+    clock.advance(31)
+    assert_capped(client.post("/signin/resend"), "You have asked for too many passcodes today.")
+    assert fake_vonage.count() == 2
+
+
+def test_no_sms_without_a_correct_password_or_a_signed_in_enrolment(vonage_app, fake_vonage):
+    client, auth = enrolled(vonage_app, fake_vonage)
+    stranger, _ = new_browser(vonage_app, fake_vonage)
+    for _ in range(5):
+        assert stranger.post("/signin", data={"email": "ann@example.com", "password": "guess"}).status_code == 422
+        assert stranger.post("/signin/resend").status_code == 303  # back to the password step
+        assert stranger.post("/two-step/phone", data={"phone": number(1)}).status_code == 302  # sign in first
+    assert fake_vonage.count() == 1  # Ann's own set-up SMS only

@@ -5,6 +5,7 @@ receive them. A provider fault must give the user a clear message and a
 4xx/5xx page (never a 500), record the attempt with the provider's status,
 keep no code in clear, and let the user simply try again.
 """
+import logging
 import re
 
 import pytest
@@ -184,3 +185,21 @@ def test_a_sender_bug_is_a_could_not_send_too(client, auth, app, monkeypatch, ca
     assert sms_records() == [("enrol", "failed", "error", False)]
     assert live_code_hashes() == []
     assert not [r for r in caplog.records if "bug while sending" in r.getMessage()]
+
+
+def test_no_code_secret_or_full_number_in_any_log_record_of_the_journeys(vonage_client, vonage_auth, fake_vonage,
+                                                                        caplog, clock):
+    caplog.set_level(logging.DEBUG)  # as verbose as an operator could make the root logger
+    vonage_auth.signup()
+    fake_vonage.script(Status(29))
+    vonage_client.post("/two-step/phone", data={"phone": PHONE})
+    recovery = vonage_auth.enrol()
+    vonage_auth.signout()
+    vonage_auth.signin_with_passcode()
+
+    codes = [re.search(r"#(\d{6})", text).group(1) for text in fake_vonage.messages()]
+    assert len(codes) == 3
+    logged = "\n".join(record.getMessage() + repr(record.args) for record in caplog.records)
+    assert "status=29" in logged  # the operator does learn what happened
+    for secret in [*codes, API_SECRET, PHONE_E164, PHONE_E164.lstrip("+"), recovery]:
+        assert secret not in logged
