@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from conftest import PHONE, PHONE_E164
+from conftest import PHONE, PHONE_E164, Auth, BrowserLikeClient, make_test_app
+from conftest_vonage import vonage_settings
 from fake_vonage import API_KEY, API_SECRET, DROP, SLOW, Http, Partial, Status, closed_port
 
 COULD_NOT_SEND = "We could not send the SMS"
@@ -114,10 +115,13 @@ def test_wrong_credentials_at_set_up(vonage_client, vonage_auth, fake_vonage, vo
     assert sms_records() == [("enrol", "failed", "4", False)]
 
 
-@pytest.mark.settings(VONAGE_REST_HOST=f"127.0.0.1:{closed_port()}")
-def test_a_refused_connection_at_set_up(vonage_client, vonage_auth, fake_vonage):
-    vonage_auth.signup()
-    response = vonage_client.post("/two-step/phone", data={"phone": PHONE})
+def test_a_refused_connection_at_set_up(tmp_path, fake_vonage):
+    # The port is taken at test time, so nothing else can have bound it since.
+    app = make_test_app(tmp_path, **vonage_settings(fake_vonage, VONAGE_REST_HOST=f"127.0.0.1:{closed_port()}"))
+    app.test_client_class = BrowserLikeClient
+    client = app.test_client()
+    Auth(client, fake_vonage).signup()
+    response = client.post("/two-step/phone", data={"phone": PHONE})
     assert response.status_code == 502 and COULD_NOT_SEND in response.get_data(as_text=True)
     assert sms_records() == [("enrol", "failed", "connection", False)]
     assert fake_vonage.requests == []
