@@ -153,10 +153,11 @@ def test_global_daily_limit_warns_the_operator_when_near_and_when_hit(vonage_app
 def test_an_attacker_trying_200_numbers_from_one_session(vonage_app, fake_vonage, clock):
     client, auth = new_browser(vonage_app, fake_vonage)
     auth.signup(email="mallory@example.com")
+    token = client.csrf_token()  # one form, submitted 200 times, as a script would
     statuses = []
     for i in range(200):
         clock.advance(1)
-        statuses.append(client.post("/two-step/phone", data={"phone": number(i)}).status_code)
+        statuses.append(client.post("/two-step/phone", data={"phone": number(i), "csrf_token": token}).status_code)
     assert fake_vonage.count() == 3  # SMS_NEW_NUMBERS_PER_ACCOUNT_DAY
     assert statuses.count(303) == 3 and statuses.count(429) == 197
     assert 500 not in statuses
@@ -167,9 +168,10 @@ def test_an_attacker_with_many_accounts_from_one_ip(vonage_app, fake_vonage, clo
     for account in range(40):
         client, auth = new_browser(vonage_app, fake_vonage)
         auth.signup(email=f"bot{account}@example.com")
+        token = client.csrf_token()
         for i in range(5):
             clock.advance(1)
-            response = client.post("/two-step/phone", data={"phone": number(account * 5 + i)})
+            response = client.post("/two-step/phone", data={"phone": number(account * 5 + i), "csrf_token": token})
             assert response.status_code in (303, 429)
             sent += response.status_code == 303
     assert fake_vonage.count() == sent == 20  # SMS_PER_IP_DAY for numbers not yet confirmed
