@@ -59,6 +59,14 @@ def _quiet_vonage_loggers():
             logger.setLevel(logging.INFO)
 
 
+def _valid_sender_id(sender_id):
+    """A number (E.164, with or without "+") or an alphanumeric sender id of at most 11 characters."""
+    if re.fullmatch(r"\+?\d{1,15}", sender_id):
+        return True
+    compact = sender_id.replace(" ", "")  # Vonage ignores spaces in sender names
+    return bool(re.fullmatch(r"[A-Za-z0-9]{1,11}", compact))
+
+
 def message_type(text):
     return "text" if set(text) <= GSM_CHARACTERS else "unicode"
 
@@ -95,11 +103,23 @@ class VonageSender(SmsSender):
                 f"Refusing to start: SMS_TIMEOUT_SECONDS={timeout!r} must be a whole number of seconds "
                 f"from 1 to {MAX_TIMEOUT_SECONDS}."
             )
+        sender_id = str(config["VONAGE_FROM"]).strip()
+        if not _valid_sender_id(sender_id):
+            raise SystemExit(
+                f"Refusing to start: VONAGE_FROM={sender_id!r} is neither a number (up to 15 digits, "
+                "e.g. 14155550100) nor a sender name of 1 to 11 letters and digits."
+            )
+        rest_host = (config.get("VONAGE_REST_HOST") or "").strip() or None
+        if rest_host and not re.fullmatch(r"[A-Za-z0-9.-]+(:\d{1,5})?", rest_host):
+            raise SystemExit(
+                f"Refusing to start: VONAGE_REST_HOST={rest_host!r} must be host or host:port, "
+                "without https:// or a path (the SDK always uses HTTPS)."
+            )
         return cls(
             api_key=str(config["VONAGE_API_KEY"]).strip(),
             api_secret=str(config["VONAGE_API_SECRET"]).strip(),
-            sender_id=str(config["VONAGE_FROM"]).strip(),
-            rest_host=(config.get("VONAGE_REST_HOST") or "").strip() or None,
+            sender_id=sender_id,
+            rest_host=rest_host,
             timeout=timeout,
         )
 

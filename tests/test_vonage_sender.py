@@ -176,3 +176,21 @@ def test_the_secret_is_not_in_the_senders_repr(fake_vonage):
     sender = sender_for(fake_vonage)
     assert isinstance(sender, VonageSender)
     assert API_SECRET not in repr(sender) and API_SECRET not in str(vars(sender).get("sender_id"))
+
+
+@pytest.mark.parametrize("name, value", [
+    ("VONAGE_FROM", "beSTREAM-Official"),  # longer than 11 characters
+    ("VONAGE_FROM", "be*STREAM"),
+    ("VONAGE_FROM", "+1234567890123456"),  # 16 digits
+    ("VONAGE_REST_HOST", "https://rest.nexmo.com"),
+    ("VONAGE_REST_HOST", "rest.nexmo.com/sms"),
+])
+def test_settings_that_cannot_work_stop_the_app(fake_vonage, name, value):
+    with pytest.raises(SystemExit) as stopped:
+        sender_for(fake_vonage, **{name: value})
+    assert name in str(stopped.value)
+
+
+@pytest.mark.parametrize("value", ["beSTREAM", "be STREAM", "ACME2FA", "+14155550100", "14155550100"])
+def test_sender_ids_vonage_accepts(fake_vonage, value):
+    assert sender_for(fake_vonage, VONAGE_FROM=value).send("+819012345678", TEXT)
