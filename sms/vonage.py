@@ -49,6 +49,7 @@ GSM_CHARACTERS = set(
     "^{}\\[~]|€"
 )
 STATUS_RE = re.compile(r"error code (\d+)")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _quiet_vonage_loggers():
@@ -141,6 +142,7 @@ class VonageSender(SmsSender):
             response = self._sms_api().send(message)
         except Exception as error:  # every failure is one "could not send" (checklist item 14)
             status, reason = describe_failure(error)
+            reason = CONTROL_RE.sub(" ", reason)  # the provider's error text must not forge log lines
             log.warning("Vonage SMS to %s not sent: status=%s %s", mask_phone(to), status, reason)
             raise SmsError(status, reason) from None
         first = response.messages[0] if response.messages else None

@@ -194,3 +194,14 @@ def test_settings_that_cannot_work_stop_the_app(fake_vonage, name, value):
 @pytest.mark.parametrize("value", ["beSTREAM", "be STREAM", "ACME2FA", "+14155550100", "14155550100"])
 def test_sender_ids_vonage_accepts(fake_vonage, value):
     assert sender_for(fake_vonage, VONAGE_FROM=value).send("+819012345678", TEXT)
+
+
+def test_the_providers_error_text_cannot_forge_log_lines(fake_vonage, monkeypatch, caplog):
+    import fake_vonage as fake_module
+
+    monkeypatch.setitem(fake_module.ERROR_TEXTS, "1", "Throttled\n2026-01-01 INFO forged: all good")
+    fake_vonage.script(Status(1))
+    with pytest.raises(SmsError) as caught:
+        sender_for(fake_vonage).send("+819012345678", TEXT)
+    assert "\n" not in caught.value.reason
+    assert all("\n" not in record.getMessage() for record in caplog.records)
