@@ -107,8 +107,8 @@ def test_a_fault_at_set_up_is_a_clear_message_and_the_user_can_retry(vonage_clie
     assert response.headers["Location"].endswith("/two-step/recovery")
 
 
-def test_wrong_credentials_at_set_up(vonage_client, vonage_auth, fake_vonage, vonage_app):
-    vonage_app.extensions["sms_sender"]._api_secret = "revoked-secret"
+@pytest.mark.settings(VONAGE_API_SECRET="a-revoked-secret")
+def test_wrong_credentials_at_set_up(vonage_client, vonage_auth, fake_vonage):
     vonage_auth.signup()
     response = vonage_client.post("/two-step/phone", data={"phone": PHONE}, htmx=True)
     assert response.status_code == 502 and COULD_NOT_SEND in response.get_data(as_text=True)
