@@ -128,8 +128,8 @@ def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
 def _warn_budget(policy, now):
     """Tell the operator when the global budget is nearly used (80 %) and when it is reached.
 
-    Counted after a refused reservation is marked, so the figure is what was
-    really sent or attempted.
+    Refused attempts are not counted, so the figure is what was really sent or
+    attempted (a timed-out send may still have been delivered and billed).
     """
     used = _counted(now - DAY).count()
     if used >= policy.sms_daily_limit:
