@@ -80,6 +80,23 @@ def test_per_number_across_accounts(vonage_app, fake_vonage, clock):
     assert fake_vonage.count() == 5
 
 
+@pytest.mark.settings(SMS_PER_ACCOUNT_HOUR=100, SMS_PER_ACCOUNT_DAY=100, SMS_PER_NUMBER_DAY=3)
+def test_per_number_per_day(vonage_app, fake_vonage, clock):
+    client, auth = enrolled(vonage_app, fake_vonage)  # 1
+    assert auth.signin().status_code == 303  # 2
+    clock.advance(2 * 3600)
+    assert auth.signin().status_code == 303  # 3
+    clock.advance(2 * 3600)
+    auth.signin()
+    page = client.get("/signin/passcode").get_data(as_text=True)
+    assert "Too many passcodes were sent to this number today." in page
+    clock.advance(31)
+    response = client.post("/signin/resend")
+    assert_capped(response, "Too many passcodes were sent to this number today.")
+    assert 19 * 3600 < int(response.headers["Retry-After"]) <= 20 * 3600 + 5
+    assert fake_vonage.count() == 3
+
+
 def test_new_numbers_per_account_per_day(vonage_app, fake_vonage, clock):
     client, auth = new_browser(vonage_app, fake_vonage)
     auth.signup()
