@@ -62,7 +62,8 @@
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
 
   document.addEventListener("htmx:afterSwap", function (event) {
-    enhance(event.detail.target);
+    // A history restore (back button) swaps the page without a detail.target: enhance what it put in.
+    enhance(event.detail.target || event.target);
     var main = document.getElementById("main");
     if (event.detail.target === main) {
       var heading = main.querySelector("h1");
