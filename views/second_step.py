@@ -27,6 +27,9 @@ def _pending():
 
 
 def _expired():
+    if current_user.is_authenticated:
+        # Back to the passcode screen after signing in (the back button): nothing to do here any more.
+        return go_full(url_for("main.dashboard"))
     session.pop("signin", None)
     flash("Your sign-in has expired. Please enter your email and password again.", "error")
     return go_full(url_for("auth.signin"))

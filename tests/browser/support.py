@@ -144,6 +144,47 @@ class Tab:
         self.page.go_back()
         return self.landed(path, heading, name, swapped=False)
 
+    def assert_countdowns(self, clock, path, heading="Enter the 6-digit passcode"):
+        """The code's time left and the Resend cooldown count down; Resend opens when the cooldown ends.
+
+        The page's timers are run forward with Playwright's clock and the
+        server's with the `clock` fixture, so nobody waits 30 seconds.
+        """
+        page = self.page
+        expires = page.locator("[data-countdown-format=mmss] .countdown-value")
+        cooldown = page.get_by_text(re.compile(r"You can resend"))
+        resend = page.get_by_role("button", name="Resend")
+        expect(expires).to_have_text(re.compile(r"^(5:00|4:5\d)$"))
+        expect(cooldown).to_have_text(re.compile(r"You can resend in (30|29|28) seconds\."))
+        expect(resend).to_be_disabled()
+        page.clock.run_for(3_000)
+        expect(expires).to_have_text(re.compile(r"^4:5[0-7]$"))
+        expect(cooldown).to_have_text(re.compile(r"You can resend in 2[5-7] seconds\."))
+        page.clock.run_for(30_000)
+        expect(cooldown).to_have_text("You can resend now.")
+        expect(resend).to_be_enabled()
+        expect(expires).to_have_text(re.compile(r"^4:[12]\d$"))
+        clock.advance(31)  # the server's clock agrees: Resend is allowed again
+        self.step(lambda: resend.click(), path, heading, wait_for=page.get_by_text("A new passcode has been sent."))
+        expect(page.get_by_text(re.compile(r"You can resend in"))).to_be_visible()
+        expect(resend).to_be_disabled()
+        self.check("passcode-resent")
+
+    def sign_in(self, accounts, password=None, to="/signin/passcode", heading="Enter the 6-digit passcode",
+                name=None):
+        """The password step of sign-in, from the Sign in page."""
+        self.open("/signin", "Sign in", name)
+        self.fill("Email", accounts.email)
+        self.fill("Password", password or accounts.PASSWORD)
+        swapped = to == "/signin/passcode"  # the passcode screen is swapped in; signing in reloads the page
+        return self.step(self.click("button", "Sign in"), to, heading, swapped=swapped)
+
+    def sign_in_with_passcode(self, accounts):
+        self.sign_in(accounts)
+        self.fill("6-digit passcode", accounts.last_code())
+        return self.step(self.click("button", "Continue"), "/dashboard", "Dashboard", swapped=False)
+
+
     # --- checks ------------------------------------------------------------------------------
 
     def check(self, name, readme=None):
@@ -205,6 +246,11 @@ class Tab:
             expect(field).to_have_attribute("aria-describedby", re.compile(r"\bform-error\b"))
             if invalid:
                 expect(field).to_have_attribute("aria-invalid", "true")
+
+
+def wrong(code):
+    """A passcode that is certainly not `code`."""
+    return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
 class Accounts:

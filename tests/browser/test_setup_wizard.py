@@ -8,11 +8,9 @@ import re
 
 from playwright.sync_api import expect
 
+from .support import wrong
+
 KEPT = "I kept this number in a safe place"
-
-
-def wrong(code):
-    return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
 def test_setup_wizard(tab, accounts, clock):
@@ -39,7 +37,7 @@ def test_setup_wizard(tab, accounts, clock):
     tab.check("passcode", readme="passcode")
 
     if js:
-        assert_countdowns(tab, clock)
+        tab.assert_countdowns(clock, "/two-step/passcode")
         # The back button goes to the phone step (number kept for "Edit"), forward returns.
         tab.back("/two-step/phone", "Enter your phone number")
         expect(page.get_by_label("Phone number", exact=True)).to_have_value(accounts.phone)
@@ -94,26 +92,3 @@ def test_setup_wizard(tab, accounts, clock):
         expect(page.locator("#recovery-code")).to_have_count(0)
         tab.assert_no_problems()
 
-
-def assert_countdowns(tab, clock):
-    """The code's time left and the Resend cooldown count down; Resend opens when the cooldown ends."""
-    page = tab.page
-    expires = page.locator("[data-countdown-format=mmss] .countdown-value")
-    cooldown = page.get_by_text(re.compile(r"You can resend"))
-    resend = page.get_by_role("button", name="Resend")
-    expect(expires).to_have_text(re.compile(r"^(5:00|4:5\d)$"))
-    expect(cooldown).to_have_text(re.compile(r"You can resend in (30|29|28) seconds\."))
-    expect(resend).to_be_disabled()
-    page.clock.run_for(3_000)
-    expect(expires).to_have_text(re.compile(r"^4:5[0-7]$"))
-    expect(cooldown).to_have_text(re.compile(r"You can resend in 2[5-7] seconds\."))
-    page.clock.run_for(30_000)
-    expect(cooldown).to_have_text("You can resend now.")
-    expect(resend).to_be_enabled()
-    expect(expires).to_have_text(re.compile(r"^4:[12]\d$"))
-    clock.advance(31)  # the server's clock agrees: Resend is allowed again
-    tab.step(lambda: resend.click(), "/two-step/passcode", "Enter the 6-digit passcode",
-             wait_for=page.get_by_text("A new passcode has been sent."))
-    expect(page.get_by_text(re.compile(r"You can resend in"))).to_be_visible()
-    expect(resend).to_be_disabled()
-    tab.check("passcode-resent")
