@@ -228,7 +228,7 @@ class Tab:
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / f"{self.shots:02d}-{name}.png"
         self.page.screenshot(path=path, full_page=True, scale="css", caret="initial")
-        if readme and os.environ.get("UPDATE_README_SCREENSHOTS") == "1":
+        if readme and self.js and os.environ.get("UPDATE_README_SCREENSHOTS") == "1":
             README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, README_SCREENSHOTS / f"{self.form_factor}-{readme}.png")
 
