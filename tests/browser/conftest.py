@@ -25,11 +25,6 @@ NO_BROWSER = None
 if not (os.path.isfile(CHROMIUM_PATH) and os.access(CHROMIUM_PATH, os.X_OK)):
     NO_BROWSER = (f"no Chromium at {CHROMIUM_PATH}: run `make browser-deps` as root "
                   "(apt-get install chromium) or set CHROMIUM_PATH")
-else:
-    try:
-        import playwright  # noqa: F401  (pytest-playwright provides the fixtures)
-    except ImportError:
-        NO_BROWSER = "Playwright is not installed: pip install -r requirements-dev.txt"
 
 LAUNCH_ARGS = [
     # Only this machine: no DNS for any other name, and a dead proxy for everything not local.
@@ -48,24 +43,19 @@ LIVE_SETTINGS = {
 
 
 def pytest_collection_modifyitems(config, items):
-    if NO_BROWSER is None:
+    # With REQUIRE_BROWSER=1 nothing is skipped: launching fails with the reason instead.
+    if NO_BROWSER is None or os.environ.get("REQUIRE_BROWSER") == "1":
         return
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        marker = pytest.mark.usefixtures("_browser_required")
-    else:
-        marker = pytest.mark.skip(reason=f"browser tests skipped: {NO_BROWSER}")
+    skip = pytest.mark.skip(reason=f"browser tests skipped: {NO_BROWSER}")
     for item in items:
         if str(item.path).startswith(BROWSER_DIR + os.sep):
-            item.add_marker(marker)
-
-
-@pytest.fixture
-def _browser_required():
-    pytest.fail(f"REQUIRE_BROWSER=1 but {NO_BROWSER}", pytrace=False)
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
+    if NO_BROWSER:
+        pytest.fail(f"REQUIRE_BROWSER=1 but {NO_BROWSER}", pytrace=False)
     return {**browser_type_launch_args, "executable_path": CHROMIUM_PATH, "args": LAUNCH_ARGS}
 
 
