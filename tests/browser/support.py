@@ -238,9 +238,9 @@ class Tab:
         The refusal's 4xx status is logged by Chromium as a console error
         ("Failed to load resource"); here, and only here, that one is expected.
         """
-        self.problems = [p for p in self.problems if not EXPECTED_REFUSAL.search(p)]
         alert = self.page.locator("#main [role=alert]")
         expect(alert).to_contain_text(message)
+        self.problems = [p for p in self.problems if not EXPECTED_REFUSAL.search(p)]
         if field_label:
             field = self.page.get_by_label(field_label, exact=True)
             expect(field).to_have_attribute("aria-describedby", re.compile(r"\bform-error\b"))

@@ -73,6 +73,13 @@ def test_setup_wizard(tab, accounts, clock):
 
     tab.step(tab.click("link", "Continue"), "/two-step/confirm", "Keep your recovery code safe", "confirm")
 
+    # Back to the recovery code: it was shown once and is not shown again.
+    tab.step(tab.click("link", "Back to the recovery code"), "/two-step/recovery", "Your recovery code",
+             wait_for=page.get_by_text("already been shown"))
+    expect(page.locator("#main")).not_to_contain_text(recovery)
+    tab.check("recovery-already-shown")
+    tab.step(tab.click("link", "Continue"), "/two-step/confirm", "Keep your recovery code safe")
+
     # Continue without the box ticked: announced, and tied to the checkbox.
     tab.step(tab.click("button", "Continue"), "/two-step/confirm", "Keep your recovery code safe",
              wait_for=page.get_by_role("alert"))
