@@ -189,6 +189,7 @@ class Tab:
 
     def check(self, name, readme=None):
         """Every page and wizard state: no console errors, axe, phone layout, a screenshot."""
+        self.page.wait_for_load_state("load")  # stylesheet included, after a plain form post
         self.assert_no_problems()
         if self.js:
             # axe needs the page's timers, which do not run with JavaScript off; the pages
