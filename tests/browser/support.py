@@ -22,7 +22,7 @@ AXE_FILE = ROOT / "tests" / "vendor" / "axe-core-4.14.1.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TAP = 44  # px, WCAG 2.5.5 and the app's --tap
 MARKER = "window.__sameDocument"
-EXPECTED_REFUSAL = re.compile(r"Failed to load resource: the server responded with a status of 4(00|22|29)")
+EXPECTED_REFUSAL = re.compile(r"Failed to load resource: the server responded with a status of 4(00|04|22|29)")
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
@@ -73,6 +73,14 @@ TAP_TARGETS_JS = """
   }
   return small;
 }
+"""
+
+# Boxes that scroll sideways inside the page (a table or tabs cut off on a phone).
+SIDEWAYS_SCROLLERS_JS = """
+() => [...document.querySelectorAll('body *')].filter((el) => {
+  const style = getComputedStyle(el);
+  return (style.overflowX === 'auto' || style.overflowX === 'scroll') && el.scrollWidth > el.clientWidth + 1;
+}).map((el) => el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''))
 """
 
 
@@ -222,6 +230,8 @@ class Tab:
             page.set_viewport_size({"width": width, "height": size["height"]})
             overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
             assert overflow <= 0, f"{name} scrolls sideways by {overflow} px at {width} px"
+            scrollers = page.evaluate(SIDEWAYS_SCROLLERS_JS)
+            assert not scrollers, f"{name} at {width} px: parts scroll sideways: {scrollers}"
         page.set_viewport_size(size)
 
     def screenshot(self, name, readme=None):
