@@ -275,8 +275,8 @@ class Accounts:
         app.test_client_class = BrowserLikeClient
         self.app = app
         self.client = app.test_client()
-        self.email = f"user{number}@example.com"
-        self.name = f"User {number}"
+        self.email = f"ann.{number}@example.com"
+        self.name = "Ann Example"
         self.phone = f"090-1234-{number:04d}"
         self.e164 = f"+81901234{number:04d}"
         self.recovery_code = None
