@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
@@ -96,6 +97,8 @@ class Tab:
         self.shots = 0
         self.dir = ARTIFACTS / name
         shutil.rmtree(self.dir, ignore_errors=True)
+        self.posts = []  # (url, status) of every form post, to see the 303s without JavaScript
+        page.on("response", lambda r: r.request.method == "POST" and self.posts.append((r.url, r.status)))
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error} {error.stack}"))
 
@@ -120,8 +123,15 @@ class Tab:
         not reloaded (a marker set on `window` survives) and focus moves to the
         new step's heading. Without JavaScript every step is a full page load.
         """
+        posted = len(self.posts)
         action()
-        return self.landed(path, heading, name, swapped=swapped, wait_for=wait_for)
+        self.landed(path, heading, name, swapped=swapped, wait_for=wait_for)
+        if not self.js:
+            # Forms first: a post that moves the user on answers 303 See Other, never a page.
+            for url, status in self.posts[posted:]:
+                if urlsplit(url).path != path:
+                    assert status == 303, f"POST {url} answered {status}, expected a 303 redirect to {path}"
+        return self
 
     def landed(self, path, heading, name=None, swapped=False, wait_for=None):
         page = self.page
