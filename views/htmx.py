@@ -31,6 +31,17 @@ def page(template, status=200, **context):
     return response
 
 
+def whole_page(template, status=200, **context):
+    """The whole page, also for htmx (swapped into <body>): for an answer that signs the user in,
+    so the header's links change too, when the page cannot be a redirect (a code shown once)."""
+    response = make_response(render_template(template, **context), status)
+    if is_htmx():
+        response.headers["HX-Retarget"] = "body"
+        response.headers["HX-Reswap"] = "innerHTML"
+    response.vary.add("HX-Request")
+    return response
+
+
 def go(url):
     """Move on to `url` after a successful POST (or a step the user may not open yet)."""
     if is_htmx():

@@ -70,6 +70,9 @@ def test_signin_with_recovery_code(tab, accounts):
 
     tab.fill("Recovery code", old_code.lower().replace("-", " "))  # typed loosely, as people do
     tab.step(tab.click("button", "Continue"), "/signin/recovery", "Your new recovery code")
+    header = page.locator(".site-header")
+    expect(header.get_by_role("button", name="Sign out")).to_be_visible()  # signed in: the header says so
+    expect(header.get_by_role("link", name="Sign in")).to_have_count(0)
     new_code = page.locator("#recovery-code").inner_text().strip()
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){3}", new_code) and new_code != old_code
     if js:
