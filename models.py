@@ -9,7 +9,9 @@ Rows hold no plain secret: passwords and recovery codes are argon2 hashes,
 passcodes are keyed HMACs, session and verification tokens are SHA-256
 digests of what the browser holds.
 """
+import contextlib
 import datetime
+import fcntl
 import os
 
 from peewee import (
@@ -61,10 +63,41 @@ def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
 
 
+# Any fixed number: the PostgreSQL advisory lock that lets one process at a time migrate.
+_MIGRATION_LOCK_ID = 70410004
+
+
 def migrate():
-    """Apply the pending numbered migrations; return the names applied."""
+    """Apply the pending numbered migrations; return the names applied.
+
+    Several app servers may start at once against one database: a lock makes
+    them take turns, so the second finds nothing left to do instead of
+    creating the same tables twice.
+    """
     with db.connection_context():
-        return Runner(db.obj, directory=MIGRATIONS_DIR).up()
+        if is_sqlite():
+            with _sqlite_migration_lock():
+                return Runner(db.obj, directory=MIGRATIONS_DIR).up()
+        db.execute_sql("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_ID,))
+        try:
+            return Runner(db.obj, directory=MIGRATIONS_DIR).up()
+        finally:
+            db.execute_sql("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_ID,))
+
+
+@contextlib.contextmanager
+def _sqlite_migration_lock():
+    """An exclusive lock file beside the SQLite database (none for :memory:)."""
+    path = db.obj.database
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(path + ".migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def utcnow():
