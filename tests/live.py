@@ -249,9 +249,11 @@ def enrolled_account(base_url, records, email, phone, phone_e164):
 
 
 def password_step(browser, email, password=PASSWORD):
-    """Sign in with the password; the browser then holds a pending sign-in (and a fresh CSRF token)."""
+    """Sign in with the password; the browser then holds a pending sign-in (and a fresh CSRF token).
+
+    Returns the passcode screen it was sent to (with any message flashed there).
+    """
     browser.get("/signin")
     response = browser.post("/signin", {"email": email, "password": password})
     assert response.status_code == 303 and response.headers["Location"].endswith("/signin/passcode"), response.text
-    browser.get("/signin/passcode")
-    return response
+    return browser.get("/signin/passcode")

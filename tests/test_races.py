@@ -163,3 +163,26 @@ def test_resend_pressed_20_times_at_once_leaves_one_live_code(live, account):
         assert response.status_code == 422 and "is not right" in response.text
     response = browser.post("/signin/passcode", {"code": second})
     assert response.status_code == 303 and response.headers["Location"].endswith("/dashboard")
+
+
+def test_wrong_guesses_at_once_on_several_sign_ins_stop_at_the_lockout(live, account):
+    """Three pending sign-ins allow 3 x 5 guesses, but the account locks after LOCKOUT_FAILURES (10)."""
+    server, records = live
+    email, phone, _ = account
+    browsers = [Browser(server.url) for _ in range(3)]
+    for browser in browsers:
+        password_step(browser, email)
+    right = records.last_code(phone)
+    tabs = [browser.clone() for browser in browsers for _ in range(MAX_ATTEMPTS)]
+    wrong = [f"{(int(right) + k) % 10**6:06d}" for k in range(1, len(tabs) + 1)]
+
+    responses = all_at_once(tabs, lambda tab, i: tab.post("/signin/passcode", {"code": wrong[i]}))
+
+    assert_no_server_errors(responses)
+    evaluated = [r for r in responses if "is not right" in r.text]
+    assert len(evaluated) <= 10, len(evaluated)
+    user = records.user(email)
+    assert user.locked_until is not None
+    # Locked: the right code of the newest sign-in is refused too.
+    response = browsers[-1].post("/signin/passcode", {"code": right})
+    assert response.status_code == 429 and "locked" in response.text

@@ -130,6 +130,7 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None):
                    .execute())
     if not counted:
         raise CodeVoided()
+    limits.claim_try(policy, current.user_id)
     if not passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
         limits.record_failure(policy, current.user_id)
         attempts = Challenge.select(Challenge.attempts).where(Challenge.id == current.id).scalar() or 0
@@ -144,6 +145,7 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None):
                        Challenge.verified_at.is_null())
                 .execute())
         if not used:
+            limits.release_try(current.user_id)
             raise CodeVoided()
         limits.record_success(current.user_id)
         challenge.verified_at = clock.now()
