@@ -200,7 +200,7 @@ class OutboxMessage(BaseModel):
 
     phone = CharField(max_length=20, index=True)
     body = TextField()
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=utcnow, index=True)  # purged by age (migration 0004)
 
 
 class SecurityEvent(BaseModel):
