@@ -75,10 +75,12 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
     new_hash = hash_recovery_code(new_code)  # hashed before the transaction: it is deliberately slow
     try:
         with db.atomic():
-            # Conditional on the hash just checked: of parallel uses, one wins.
-            used = (User.update(recovery_hash=new_hash)
-                    .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute())
-            if not used or not challenges.finish(challenge):
+            # Conditional on the hash just checked: of parallel uses, one wins. The
+            # challenge row is locked before the account's, in the same order as a
+            # passcode check, so the two cannot deadlock on PostgreSQL.
+            if not challenges.finish(challenge) or not (
+                    User.update(recovery_hash=new_hash)
+                    .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute()):
                 raise WrongRecoveryCode("This recovery code has already been used.")
             limits.record_success(user.id)
             events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
