@@ -24,7 +24,7 @@ install-dev: $(VENV)/.dev-installed
 run: install
 	FLASK_DEBUG=1 $(FLASK) db upgrade
 	FLASK_DEBUG=1 $(FLASK) demo
-	@echo "Serving on http://127.0.0.1:5000 (SMS go to http://127.0.0.1:5000/dev/outbox)"
+	@echo "Serving on http://127.0.0.1:5000 (SMS go to http://127.0.0.1:5000/dev/outbox, e-mails to /dev/mail)"
 	$(FLASK) run --debug --no-debugger --host 127.0.0.1 --port 5000
 
 # Browser tests need Chromium from Debian; installed when we can (root with apt), skipped otherwise.

@@ -111,6 +111,26 @@ class Authenticator:
             return False
 
 
+def find_user(raw_email):
+    """The account with this email; AccountError when the email is invalid or unknown (operator tools)."""
+    email = read_email(raw_email)
+    user = User.get_or_none(User.email == email)
+    if user is None:
+        raise AccountError(f"No account with the email {email}.")
+    return user
+
+
+def disable_user(user, *, actor=events.ADMINISTRATOR):
+    """Disable an account and end all its sessions, in one transaction. False if it already was."""
+    with db.atomic():
+        changed = User.update(disabled=True).where(User.id == user.id, User.disabled == False).execute()  # noqa: E712
+        AuthSession.update(revoked_at=clock.now()).where(
+            AuthSession.user == user.id, AuthSession.revoked_at.is_null()).execute()
+        if changed:
+            events.record(user.id, "account_disabled", actor=actor)
+    return bool(changed)
+
+
 def start_session(user_id, *, ip="", user_agent=""):
     """A new signed-in session; returns the token for the browser's cookie."""
     token = new_token()
@@ -142,6 +162,19 @@ def revoke_other_sessions(user_id, keep_token):
             .where(AuthSession.user == user_id, AuthSession.revoked_at.is_null(),
                    AuthSession.token_hash != token_digest(keep_token or ""))
             .execute())
+
+
+def rotate_session(token):
+    """Give this browser's session a new token after a security change (checklist item 24).
+
+    The row keeps its history (created, password time); only the token moves,
+    so a copy of the cookie taken before the change is anonymous afterwards.
+    """
+    fresh = new_token()
+    changed = (AuthSession.update(token_hash=token_digest(fresh))
+               .where(AuthSession.token_hash == token_digest(token or ""), AuthSession.revoked_at.is_null())
+               .execute())
+    return fresh if changed else None
 
 
 def password_confirmed(token):

@@ -11,16 +11,19 @@ import secrets
 from flask import Flask, g, session
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import accounts
 import cli
 from config import load_settings, secret_key_problem
+from mail import make_mailer
 from models import init_database, migrate, release_connections
 from sms import make_sender
 from twostep.policy import Policy
 from views import register_blueprints
 from views.errors import register_error_handlers
 from views.limiter import limiter
+from views.notices import register_security_mail
 from views.security_headers import register_security_headers
 
 csrf = CSRFProtect()
@@ -35,7 +38,6 @@ def create_app(test_config=None):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session; sign-out renews both
-        RATELIMIT_HEADERS_ENABLED=True,
     )
     if test_config:
         app.config.update(test_config)
@@ -43,6 +45,7 @@ def create_app(test_config=None):
     _configure_secret_key(app)
     _configure_cookies(app)
     _configure_logging(app)
+    _configure_proxies(app)
 
     url = app.config.get("DATABASE_URL") or "sqlite:///" + os.path.join(app.instance_path, "app.sqlite3")
     app.config["DATABASE_URL"] = url
@@ -63,6 +66,7 @@ def create_app(test_config=None):
     hasher = accounts.make_hasher(app.config)
     app.extensions["policy"] = Policy.from_settings(app.config)
     app.extensions["sms_sender"] = make_sender(app.config)
+    app.extensions["mailer"] = make_mailer(app.config)
     app.extensions["authenticator"] = accounts.Authenticator(hasher)
     app.extensions["password_hasher"] = hasher
 
@@ -71,6 +75,7 @@ def create_app(test_config=None):
     limiter.init_app(app)
     _configure_login(app)
     register_security_headers(app)
+    register_security_mail(app)
     register_error_handlers(app)
     register_blueprints(app)
     cli.register(app)
@@ -106,6 +111,22 @@ def _configure_cookies(app):
     # The __Host- prefix pins the cookie to this host over HTTPS (checklist item 25).
     app.config["SESSION_COOKIE_NAME"] = "__Host-session" if secure else "session"
     app.config["REMEMBER_COOKIE_SECURE"] = secure
+
+
+def _configure_proxies(app):
+    """Trust X-Forwarded-For and X-Forwarded-Proto from TRUSTED_PROXIES reverse proxies (default: none).
+
+    With 0, a client cannot choose the IP the security record and the SMS caps
+    see by sending its own X-Forwarded-For. With N, ProxyFix takes the address
+    the Nth proxy from the app appended, so the proxies must append to (or
+    overwrite) those headers. X-Forwarded-Host is not trusted: nothing here
+    builds URLs from the host.
+    """
+    trusted = app.config.get("TRUSTED_PROXIES") or 0
+    if trusted < 0:
+        raise SystemExit("TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app.")
+    if trusted:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=0, x_port=0, x_prefix=0)
 
 
 def _configure_logging(app):

@@ -1,9 +1,16 @@
 """`flask --app app ...` commands for operators.
 
   users create EMAIL --password PW [--name NAME]
+  users list
+  users disable EMAIL          (also ends the account's sessions)
+  two-step status EMAIL        (state, masked number, Off-until date, lock; never the number or a code)
+  two-step reset EMAIL [--yes] (for a user who lost both phone and recovery code)
   db upgrade
   demo            (make run: create the demo account once and print it)
   purge           delete expired challenges, old SMS records, outbox messages, ended sessions
+
+Bad input (an invalid or unknown email) prints a message and exits with
+status 1 (click's ClickException); a usage mistake exits with status 2.
 """
 import os
 import secrets
@@ -14,9 +21,13 @@ from flask.cli import AppGroup
 
 import accounts
 from models import User, migrate
+from twostep import clock, events, notices, switches
+from twostep import signin as signin_rules
+from twostep.phones import mask_phone
 
 users_cli = AppGroup("users", help="Manage accounts.")
 db_cli = AppGroup("db", help="Manage the database schema.")
+two_step_cli = AppGroup("two-step", help="Look at or reset an account's two-step verification.")
 
 DEMO_EMAIL = "demo@example.com"
 
@@ -31,8 +42,97 @@ def create_user(email, password, name):
     try:
         user = accounts.create_user(current_app.extensions["password_hasher"], email, password, name)
     except accounts.AccountError as refused:
-        raise click.ClickException(str(refused))
+        raise click.ClickException(str(refused)) from None
     click.echo(f"Created account {user.email} (id {user.id}).")
+
+
+def _find_user(email):
+    try:
+        return accounts.find_user(email)
+    except accounts.AccountError as refused:
+        raise click.ClickException(str(refused))
+
+
+def _mail_after(work):
+    """Run `work()`, then send the security e-mails for what it committed (see twostep/notices.py)."""
+    token = events.start_collecting()
+    try:
+        result = work()
+    finally:
+        collected = events.stop_collecting(token)
+    notices.deliver(current_app.extensions["mailer"], current_app.config["SITE_NAME"], collected)
+    return result
+
+
+def _when(moment):
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+@users_cli.command("list")
+def list_users():
+    """List the accounts: id, email, name, two-step verification state, disabled."""
+    users = list(User.select().order_by(User.id))
+    if not users:
+        click.echo("No accounts yet.")
+        return
+    rows = [("ID", "EMAIL", "NAME", "TWO-STEP", "STATUS", "CREATED")]
+    for user in users:
+        rows.append((str(user.id), user.email, user.name, signin_rules.effective_state(user),
+                     "disabled" if user.disabled else "active", f"{user.created_at:%Y-%m-%d}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable_user(email):
+    """Disable an account: it can no longer sign in, and its sessions end now."""
+    user = _find_user(email)
+    if accounts.disable_user(user):
+        click.echo(f"Disabled {user.email}; its sessions have been ended.")
+    else:
+        click.echo(f"{user.email} was already disabled; any sessions left have been ended.")
+
+
+@two_step_cli.command("status")
+@click.argument("email")
+def two_step_status(email):
+    """Show an account's two-step verification: state, masked number, Off-until date, lock."""
+    user = _find_user(email)
+    state = signin_rules.effective_state(user)
+    click.echo(f"Account:   {user.email}{' (disabled)' if user.disabled else ''}")
+    click.echo(f"Two-step:  {state}")
+    click.echo(f"Number:    {mask_phone(user.phone) or '-'}")
+    if state == "off":
+        until = signin_rules.off_until(user)
+        click.echo(f"Off until: {_when(until) if until else 'Enable is clicked'}")
+    now = clock.now()
+    if user.locked_until and user.locked_until > now:
+        click.echo(f"Lock:      locked until {_when(user.locked_until)} (too many wrong codes)")
+    else:
+        click.echo(f"Lock:      not locked ({user.second_step_failures} wrong codes in a row)")
+
+
+@two_step_cli.command("reset")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def two_step_reset(email, yes):
+    """Remove two-step verification for a user who lost both phone and recovery code.
+
+    Check who is asking first: this lets anyone with the password sign in.
+    The account's sessions end, the user is told by e-mail, and the change
+    is recorded as a security event made by an administrator.
+    """
+    user = _find_user(email)
+    if user.two_step == "none":
+        raise click.ClickException(f"{user.email} has no two-step verification to reset.")
+    if not yes:
+        click.confirm(f"Remove two-step verification from {user.email}? Anyone with its password can then sign in",
+                      abort=True)
+    ended = _mail_after(lambda: switches.reset_by_administrator(user))
+    click.echo(f"Two-step verification removed from {user.email}; {ended} session(s) ended. "
+               "The user can sign in with the password and set it up again.")
 
 
 @db_cli.command("upgrade")
@@ -85,5 +185,6 @@ def purge_command(challenge_hours, sms_days, outbox_hours, session_days):
 def register(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)
+    app.cli.add_command(two_step_cli)
     app.cli.add_command(demo)
     app.cli.add_command(purge_command)

@@ -51,6 +51,15 @@ SETTINGS = [
     ("RATELIMIT_STORAGE_URI", str, "memory://", "Flask-Limiter storage; redis://host:6379 shares limits across workers."),
     ("RATELIMIT_SIGNIN", str, "20 per minute", "Per-IP limit on password and code submissions."),
     ("SESSION_COOKIE_SECURE", bool, None, "Send cookies over HTTPS only. Default: on outside debug."),
+    ("TRUSTED_PROXIES", int, 0, "Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0 = none)."),
+    ("MAIL_BACKEND", str, "outbox", "outbox (stores security e-mails, shown at /dev/mail in debug) or smtp."),
+    ("MAIL_SERVER", str, "localhost", "SMTP server host (MAIL_BACKEND=smtp)."),
+    ("MAIL_PORT", int, 587, "SMTP server port; 465 means TLS from the first byte."),
+    ("MAIL_USE_TLS", bool, True, "STARTTLS before logging in and sending (ignored on port 465, which is always TLS)."),
+    ("MAIL_USERNAME", str, None, "SMTP user name (no login when unset)."),
+    ("MAIL_PASSWORD", str, None, "SMTP password."),
+    ("MAIL_FROM", str, None, "From address of security e-mails, e.g. beSTREAM <no-reply@example.com>. Required for smtp."),
+    ("MAIL_TIMEOUT_SECONDS", int, 10, "Timeout of one SMTP conversation step, in seconds."),
 ]
 
 
@@ -74,7 +83,7 @@ def load_settings(environ=None):
         try:
             settings[name] = _parse(kind, raw)
         except ValueError:
-            raise SystemExit(f"Setting {name}={raw!r} is not a valid {kind.__name__}.")
+            raise SystemExit(f"Setting {name}={raw!r} is not a valid {kind.__name__}.") from None
     return settings
 
 

@@ -234,9 +234,36 @@ class SecurityEvent(BaseModel):
     ip = CharField(max_length=45, default="")
     user_agent = CharField(max_length=255, default="")
     created_at = DateTimeField(default=utcnow)
+    # Who made the change when it was not the user: "administrator" for the CLI.
+    actor = CharField(max_length=32, default="")
 
     class Meta:
         indexes = ((("user", "created_at"), False),)
 
 
-ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent]
+class MailMessage(BaseModel):
+    """What the outbox mailer 'delivered' (MAIL_BACKEND=outbox): read at /dev/mail and by tests."""
+
+    to = CharField(max_length=254, index=True)
+    subject = CharField(max_length=255)
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+
+class HelpVote(BaseModel):
+    """One signed-in user's answer to "Was this article helpful?" for one article.
+
+    The unique (user, article) index is what makes it one vote per user per
+    article; voting again changes the row (an upsert), never adds one.
+    """
+
+    user = ForeignKeyField(User, backref="help_votes", on_delete="CASCADE")
+    article = CharField(max_length=64)
+    helpful = BooleanField()
+    voted_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "article"), True), (("article", "helpful"), False))
+
+
+ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, HelpVote]

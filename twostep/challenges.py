@@ -104,7 +104,7 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed):
                 Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()
         log.error("SMS send failed: backend=%s status=%s user=%s purpose=%s reason=%s",
                   getattr(sender, "name", "?"), error.status, challenge.user_id, challenge.purpose, error.reason)
-        raise SendFailed()
+        raise SendFailed() from error
     limits.mark_sms(record.id, "sent", "0")
     challenge.code_hash, challenge.code_sent_at, challenge.attempts = code_hash, now, 0
 

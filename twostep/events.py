@@ -4,6 +4,7 @@ Every change to sign-in or two-step settings is stored for the user to see
 on the Security activity tab and logged for the operator, with user id, IP
 and UTC time. Details never hold a code or a full phone number.
 """
+import contextvars
 import logging
 
 from models import SecurityEvent
@@ -25,15 +26,50 @@ LABELS = {
     "recovery_code_new": "New recovery code issued",
     "second_step_locked": "Two-step verification locked after wrong codes",
     "two_step_reset": "Two-step verification reset by an administrator",
+    "account_disabled": "Account disabled by an administrator",
 }
 
+# Who made a change that the user did not make themselves (the `actor` column).
+ADMINISTRATOR = "administrator"
 
-def record(user_id, kind, *, ip="", user_agent="", detail=""):
-    """Store one event; call it inside the transaction that makes the change."""
+# The changes the user is told about by e-mail (twostep/notices.py).
+MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
+          "signin_recovery", "two_step_reset"}
+
+# Events recorded since `start_collecting()`, for the e-mails sent after commit.
+# A context variable, so each request (thread) collects only its own.
+_collected = contextvars.ContextVar("security_events_to_mail", default=None)
+
+
+def record(user_id, kind, *, ip="", user_agent="", detail="", actor=""):
+    """Store one event; call it inside the transaction that makes the change.
+
+    `actor` is empty when the user made the change, "administrator" for the CLI.
+    """
     event = SecurityEvent.create(user=user_id, kind=kind, detail=detail[:255], ip=(ip or "")[:45],
-                                 user_agent=(user_agent or "")[:255], created_at=clock.now())
-    log.info("security event=%s user=%s ip=%s at=%sZ", kind, user_id, ip, event.created_at.isoformat())
+                                 user_agent=(user_agent or "")[:255], created_at=clock.now(), actor=actor[:32])
+    log.info("security event=%s user=%s ip=%s by=%s at=%sZ", kind, user_id, ip, actor or "user",
+             event.created_at.isoformat())
+    collected = _collected.get()
+    if collected is not None and kind in MAILED:
+        collected.append(event)
     return event
+
+
+def start_collecting():
+    """Begin collecting the events to mail about; returns the token `stop_collecting` needs."""
+    return _collected.set([])
+
+
+def stop_collecting(token):
+    """Stop collecting; return the events recorded since `start_collecting`.
+
+    They may belong to a transaction that was rolled back: twostep/notices.py
+    mails only those it finds committed in the database.
+    """
+    collected = _collected.get() or []
+    _collected.reset(token)
+    return collected
 
 
 def recent(user_id, limit=50):

@@ -21,13 +21,13 @@ def parse_phone(raw, region, allowed_countries):
     if not text:
         raise PhoneRejected("Enter your phone number.")
     if len(text) > MAX_INPUT_LENGTH or any(unicodedata.category(c).startswith("C") for c in text):
-        raise PhoneRejected("That does not look like a phone number.")
+        raise PhoneRejected("That does not look like a phone number.") from None
     if sum(c.isdigit() for c in text) > 15:
         raise PhoneRejected("That number has too many digits.")
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
-        raise PhoneRejected("That does not look like a phone number.")
+        raise PhoneRejected("That does not look like a phone number.") from None
     if not phonenumbers.is_valid_number(number):
         raise PhoneRejected("That phone number is not valid. Check the digits and the country code.")
     country = phonenumbers.region_code_for_number(number)

@@ -6,7 +6,7 @@ account's other sessions after it.
 """
 import datetime
 
-from models import Challenge, User, db
+from models import AuthSession, Challenge, User, db
 from twostep import challenges, clock, events
 from twostep.codes import hash_recovery_code, new_recovery_code
 from twostep.errors import FlowExpired, TwoStepError
@@ -92,3 +92,22 @@ def finish_number_change(policy, challenge, raw_code, *, ip="", user_agent=""):
                       detail=f"to {mask_phone(challenge.phone)}")
 
     challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_number)
+
+
+def reset_by_administrator(user):
+    """For a user who lost both phone and recovery code (`flask two-step reset`).
+
+    Removes two-step verification (number, recovery code, Off date, lock),
+    ends the verifications in progress and every session of the account, and
+    records "two_step_reset" by the administrator: all in one transaction.
+    The user signs in with the password alone and can set it up again.
+    """
+    now = clock.now()
+    with db.atomic():
+        User.update(two_step="none", phone=None, recovery_hash=None, off_until=None,
+                    second_step_failures=0, locked_until=None).where(User.id == user.id).execute()
+        Challenge.update(finished_at=now).where(Challenge.user == user.id, Challenge.finished_at.is_null()).execute()
+        ended = (AuthSession.update(revoked_at=now)
+                 .where(AuthSession.user == user.id, AuthSession.revoked_at.is_null()).execute())
+        events.record(user.id, "two_step_reset", actor=events.ADMINISTRATOR)
+    return ended

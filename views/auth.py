@@ -26,6 +26,13 @@ def start_signed_in_session(user):
     login_user(user)
 
 
+def renew_session_token():
+    """After a change to two-step settings: this browser keeps going, old copies of its cookie stop."""
+    fresh = accounts.rotate_session(session.get("sid"))
+    if fresh:
+        session["sid"] = fresh
+
+
 def safe_next(target, default):
     """Only same-site paths: an open redirect would let a link send users anywhere."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:

@@ -6,7 +6,7 @@ empty or oversized input early with a clear message.
 """
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length
 
 
 class SignInForm(FlaskForm):
@@ -25,7 +25,8 @@ class PasswordForm(FlaskForm):
 
 
 class PhoneForm(FlaskForm):
-    phone = StringField("Phone number", validators=[DataRequired("Enter your phone number."), Length(max=32)])
+    phone = StringField("Phone number", validators=[DataRequired("Enter your phone number."),
+                                                 Length(max=32, message="That does not look like a phone number.")])
 
 
 class PasscodeForm(FlaskForm):
@@ -38,6 +39,13 @@ class RecoveryCodeForm(FlaskForm):
 
 class KeptForm(FlaskForm):
     kept = BooleanField("I kept this number in a safe place")
+
+
+class VoteForm(FlaskForm):
+    """ "Was this article helpful?": the Yes / No button pressed sends helpful=yes|no."""
+
+    helpful = StringField("Was this article helpful?",
+                          validators=[DataRequired("Choose Yes or No."), AnyOf(("yes", "no"), "Choose Yes or No.")])
 
 
 class ButtonForm(FlaskForm):

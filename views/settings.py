@@ -13,7 +13,7 @@ from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
 from twostep.errors import TwoStepError
 from twostep.phones import mask_phone
-from views.auth import recent_password_or_prompt
+from views.auth import recent_password_or_prompt, renew_session_token
 from views.forms import ButtonForm, PasscodeForm, PhoneForm, first_error
 from views.htmx import go, page
 from views.limiter import limit_posts
@@ -21,16 +21,22 @@ from views.web import client_ip, policy, refused, sender, who
 
 bp = Blueprint("settings", __name__, url_prefix="/two-step")
 
-# purpose -> (page title, what Continue does), for the shared passcode page.
+# purpose -> the title of the shared passcode page.
 PASSCODE_PURPOSES = {
     "enable": "Enable two-step verification",
     "change": "Confirm your new phone number",
 }
 
 
-def _done(message):
-    """After a change: end the other sessions (item 24) and go back to the Account page."""
+def _after_change():
+    """End the account's other sessions and renew this one's token (checklist item 24)."""
     accounts.revoke_other_sessions(current_user.id, session.get("sid"))
+    renew_session_token()
+
+
+def _done(message):
+    """After a change: sessions as above, then back to the Account page with `message`."""
+    _after_change()
     flash(message, "info")
     return go(url_for("account.personal"))
 
@@ -89,7 +95,7 @@ def new_recovery_code():
             code = switches.regenerate_recovery_code(current_user, **who())
         except TwoStepError as error:
             return refused("settings/new_recovery_code.html", error, form=form, recovery_code=None)
-        accounts.revoke_other_sessions(current_user.id, session.get("sid"))
+        _after_change()
         return page("settings/new_recovery_code.html", form=form, recovery_code=format_recovery_code(code),
                     site_name=policy().site_name)
     return page("settings/new_recovery_code.html", form=form, recovery_code=None)

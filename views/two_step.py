@@ -7,10 +7,12 @@ open, and a step opened too early redirects to the first unfinished one.
 from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
+import accounts
 from twostep import challenges, enrolment
 from twostep.codes import format_recovery_code
 from twostep.errors import TwoStepError
 from twostep.phones import format_phone, mask_phone
+from views.auth import renew_session_token
 from views.forms import ButtonForm, KeptForm, PasscodeForm, PhoneForm, first_error
 from views.htmx import go, page
 from views.limiter import limit_posts
@@ -39,10 +41,6 @@ def _gate(step):
     return challenge, None
 
 
-def _phone_page(challenge, form, status=200, error=None):
-    return page("two_step/phone.html", status=status, form=form, error=error, **_step_context("phone"))
-
-
 @bp.route("/phone", methods=["GET", "POST"])
 @login_required
 @limit_posts
@@ -54,7 +52,8 @@ def phone():
     form = PhoneForm()
     if form.validate_on_submit():
         if challenge is None:
-            challenge, session["enrol"] = enrolment.begin(current_user)
+            challenge, token = enrolment.begin(current_user)
+            session["enrol"] = token
         try:
             enrolment.choose_phone(policy(), sender(), challenge, form.phone.data, ip=client_ip())
         except TwoStepError as error:
@@ -63,7 +62,8 @@ def phone():
     if not form.is_submitted() and challenge is not None and challenge.phone:
         form.phone.data = format_phone(challenge.phone, policy().phone_region)  # "Edit" keeps the number
     error = first_error(form) if form.is_submitted() else None
-    return _phone_page(challenge, form, status=422 if error else 200, error=error)
+    return page("two_step/phone.html", status=422 if error else 200, form=form, error=error,
+                **_step_context("phone"))
 
 
 def _passcode_context(challenge, form=None):
@@ -152,6 +152,8 @@ def confirm():
         except TwoStepError as error:
             return refused("two_step/confirm.html", error, form=form, **_step_context("confirm"))
         session.pop("enrol", None)
+        accounts.revoke_other_sessions(current_user.id, session.get("sid"))
+        renew_session_token()
         flash("Two-step verification is on. Each time you sign in, you will be asked for a passcode.", "info")
         return go(url_for("account.personal"))
     error = first_error(form) if form.is_submitted() else None

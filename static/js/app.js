@@ -3,6 +3,7 @@
  *  - Copy Code: [data-copy-target] copies the element's text to the clipboard.
  *  - Countdowns: [data-countdown] counts seconds down (code expiry, Resend cooldown).
  *  - After an htmx swap, focus moves to the new step's heading.
+ *  - After a "Was this article helpful?" vote, focus stays on the answer given.
  * Every page works without this file; it only makes things nicer. */
 (function () {
   "use strict";
@@ -69,6 +70,12 @@
       (heading || main).focus();
       var title = heading ? heading.textContent.trim() : "";
       if (title) document.title = title + " · " + document.title.split(" · ").pop();
+    }
+    // The vote block is replaced whole (outerHTML): without this, focus would fall back to <body>.
+    var path = event.detail.pathInfo && event.detail.pathInfo.requestPath;
+    if (path && /\/vote$/.test(path)) {
+      var pressed = document.querySelector('#helpful [aria-pressed="true"]');
+      if (pressed) pressed.focus();
     }
   });
 })();

@@ -1,0 +1,132 @@
+"""The operators' commands, run through Flask's CLI runner against the real database.
+
+What an operator sees (messages, exit codes) and what the account then
+feels (sessions ended, two-step verification gone, the security record).
+"""
+import pytest
+from conftest import PHONE_E164
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+    return lambda *args, **kwargs: runner.invoke(args=list(args), **kwargs)
+
+
+def _row(query):
+    from models import db
+
+    with db.connection_context():
+        return query.first()
+
+
+def test_users_list_shows_each_account_and_its_state(cli, auth):
+    assert cli("users", "list").output.strip() == "No accounts yet."
+    auth.signup()
+    auth.enrol()
+    assert cli("users", "create", "bob@example.com", "--password", "long enough pw").exit_code == 0
+    result = cli("users", "list")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["ID", "EMAIL", "NAME", "TWO-STEP", "STATUS", "CREATED"]
+    assert lines[1].split()[1:5] == ["ann@example.com", "Ann", "on", "active"]
+    assert lines[2].split()[1:5] == ["bob@example.com", "bob", "none", "active"]
+    assert PHONE_E164 not in result.output
+
+
+def test_users_disable_ends_sessions_and_refuses_sign_in(cli, auth, client):
+    auth.signup()
+    assert client.get("/dashboard").status_code == 200
+    result = cli("users", "disable", "Ann@Example.com")
+    assert result.exit_code == 0
+    assert "Disabled ann@example.com" in result.output
+    # The browser that was signed in is signed out now...
+    assert client.get("/dashboard").status_code == 302
+    # ...and the password no longer opens the account.
+    response = auth.signin()
+    assert response.status_code == 422
+    assert client.get("/dashboard").status_code == 302
+    again = cli("users", "disable", "ann@example.com")
+    assert again.exit_code == 0 and "already disabled" in again.output
+    from models import SecurityEvent
+
+    event = _row(SecurityEvent.select().where(SecurityEvent.kind == "account_disabled"))
+    assert event.actor == "administrator"
+
+
+@pytest.mark.parametrize("command", [("users", "disable"), ("two-step", "status"), ("two-step", "reset")])
+def test_bad_emails_get_a_message_and_a_failing_exit_code(cli, command):
+    unknown = cli(*command, "nobody@example.com", *(["--yes"] if command[1] == "reset" else []))
+    assert unknown.exit_code == 1
+    assert "No account with the email nobody@example.com." in unknown.output
+    invalid = cli(*command, "not-an-email")
+    assert invalid.exit_code == 1
+    assert "Enter a valid email address" in invalid.output
+    missing = cli(*command)
+    assert missing.exit_code == 2
+    assert "Missing argument 'EMAIL'" in missing.output
+
+
+def test_two_step_status_shows_state_masked_number_and_lock_never_the_number(cli, auth, client, clock):
+    auth.signup()
+    result = cli("two-step", "status", "ann@example.com")
+    assert result.exit_code == 0
+    assert "Two-step:  none" in result.output
+    auth.enrol()
+    result = cli("two-step", "status", "ann@example.com")
+    assert "Two-step:  on" in result.output
+    assert "Number:    +81 ••••••••78" in result.output
+    assert "Lock:      not locked (0 wrong codes in a row)" in result.output
+    assert PHONE_E164 not in result.output and "9012345678" not in result.output
+
+    assert client.post("/two-step/off").status_code == 303
+    result = cli("two-step", "status", "ann@example.com")
+    assert "Two-step:  off" in result.output
+    assert "Off until: " in result.output and " UTC" in result.output
+
+    # Ten wrong codes at sign-in lock the second step.
+    assert client.post("/two-step/enable").status_code == 303
+    assert client.post("/two-step/enable/passcode", data={"code": auth.outbox.last_code()}).status_code == 303
+    auth.signout()
+    auth.signin()
+    for attempt in range(10):
+        if attempt % 5 == 0:
+            clock.advance(31)
+            client.post("/signin/resend")
+        client.post("/signin/passcode", data={"code": "000000"})
+    result = cli("two-step", "status", "ann@example.com")
+    assert "Lock:      locked until " in result.output
+    assert "000000" not in result.output
+
+
+def test_two_step_reset_removes_it_ends_sessions_and_is_recorded(cli, auth, client):
+    auth.signup()
+    auth.enrol()
+    assert client.get("/dashboard").status_code == 200
+    refused = cli("two-step", "reset", "ann@example.com", input="n\n")
+    assert refused.exit_code == 1 and "Aborted" in refused.output
+    assert client.get("/dashboard").status_code == 200  # nothing changed
+
+    result = cli("two-step", "reset", "ann@example.com", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Two-step verification removed from ann@example.com; 1 session(s) ended." in result.output
+    assert client.get("/dashboard").status_code == 302
+    # The password alone signs in now; the account page offers "To enable" again.
+    response = auth.signin()
+    assert response.headers["Location"].endswith("/dashboard")
+    assert "To enable" in client.get("/account").get_data(as_text=True)
+    activity = client.get("/account/activity").get_data(as_text=True)
+    assert "Two-step verification reset by an administrator" in activity
+    assert "By an administrator" in activity
+
+    from models import MailMessage, SecurityEvent, User
+
+    event = _row(SecurityEvent.select().where(SecurityEvent.kind == "two_step_reset"))
+    assert event.actor == "administrator"
+    user = _row(User.select())
+    assert (user.two_step, user.phone, user.recovery_hash) == ("none", None, None)
+    mail = _row(MailMessage.select().where(MailMessage.subject.contains("reset")))
+    assert mail.to == "ann@example.com" and "An administrator" in mail.body
+
+    again = cli("two-step", "reset", "ann@example.com", "--yes")
+    assert again.exit_code == 1 and "has no two-step verification to reset" in again.output

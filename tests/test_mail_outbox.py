@@ -1,0 +1,63 @@
+"""The development mailer (MAIL_BACKEND=outbox, the default) and /dev/mail, and the after-commit rule.
+
+A security e-mail goes out only for a change that was committed: an event
+recorded in a transaction that rolls back is never mailed.
+"""
+import pytest
+from conftest import PHONE_E164, make_test_app
+
+
+def _mails():
+    from models import MailMessage, db
+
+    with db.connection_context():
+        return list(MailMessage.select().order_by(MailMessage.id))
+
+
+def test_outbox_mail_is_shown_at_dev_mail_in_debug(client, auth):
+    auth.signup()
+    recovery = auth.enrol()
+    mails = _mails()
+    assert [m.subject for m in mails] == ["beSTREAM: Two-step verification is on"]
+    page = client.get("/dev/mail").get_data(as_text=True)
+    assert "Mail outbox" in page and "beSTREAM: Two-step verification is on" in page
+    assert "To ann@example.com" in page
+    assert "+81 ••••••••78" in page and PHONE_E164 not in page and recovery not in page
+    fragment = client.get("/dev/mail", htmx=True).get_data(as_text=True)
+    assert "<html" not in fragment and "Mail outbox" in fragment
+
+
+def test_dev_mail_does_not_exist_outside_debug(tmp_path):
+    app = make_test_app(tmp_path, TESTING=False, SESSION_COOKIE_SECURE=False)
+    assert app.test_client().get("/dev/mail").status_code == 404
+
+
+def test_an_event_whose_transaction_rolls_back_is_not_mailed(app):
+    from mail.outbox import OutboxMailer
+    from models import User, db
+    from twostep import events, notices
+
+    with app.app_context(), db.connection_context():
+        user = User.create(email="ann@example.com", name="Ann", password_hash="x")
+        token = events.start_collecting()
+        with pytest.raises(RuntimeError), db.atomic():
+            events.record(user.id, "two_step_off", ip="203.0.113.5")
+            raise RuntimeError("the change failed after recording its event")
+        with db.atomic():
+            events.record(user.id, "two_step_unsubscribed", ip="203.0.113.5")
+        events.record(user.id, "signin", ip="203.0.113.5")  # not a mailed kind
+        collected = events.stop_collecting(token)
+        assert [e.kind for e in collected] == ["two_step_off", "two_step_unsubscribed"]
+        assert notices.deliver(OutboxMailer(), "beSTREAM", collected) == 1
+    assert [m.subject for m in _mails()] == ["beSTREAM: Two-step verification was removed"]
+
+
+def test_events_recorded_outside_a_collection_are_not_collected(app):
+    from models import User, db
+    from twostep import events
+
+    with app.app_context(), db.connection_context():
+        user = User.create(email="ann@example.com", name="Ann", password_hash="x")
+        events.record(user.id, "two_step_off")
+        token = events.start_collecting()
+        assert events.stop_collecting(token) == []
