@@ -47,3 +47,11 @@ accesslog = "-"
 access_log_format = '%(h)s [%(t)s] "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+def when_ready(server):
+    """Say so when the per-IP request limits are per worker instead of shared."""
+    storage = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if workers > 1 and storage.startswith("memory"):
+        server.log.warning("RATELIMIT_STORAGE_URI is memory://: each of the %s workers counts the per-IP "
+                           "limits on its own. Set it to redis://... to share them.", workers)
