@@ -82,12 +82,14 @@ def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
     refusal = None
     if _new_numbers_exceeded(policy, record, now):
         refusal = (DAY.total_seconds(), "You have tried too many different numbers today.")
+    counts = []
     for query, window, cap, message in _cap_checks(policy, record, now):
         if refusal:
             break
-        if query.count() > cap:
+        counts.append(query.count())
+        if counts[-1] > cap:
             refusal = (_retry_after(query, window, now), message)
-    _warn_budget(policy, now)
+    _warn_budget(policy, now, used=counts[0] if counts else None)  # the first check is the global one
     if refusal:
         with db.atomic():
             SmsRecord.update(status="refused", provider_status="cap").where(SmsRecord.id == record.id).execute()
@@ -96,8 +98,9 @@ def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
     return record
 
 
-def _warn_budget(policy, now):
-    used = _counted(now - DAY).count()
+def _warn_budget(policy, now, used=None):
+    if used is None:
+        used = _counted(now - DAY).count()
     if used >= policy.sms_daily_limit:
         log.warning("SMS daily budget reached: %s of %s used in the last 24 hours", used, policy.sms_daily_limit)
     elif used >= 0.8 * policy.sms_daily_limit:
