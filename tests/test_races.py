@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import reset_postgres
-from live import (RECOVERY_RE, Browser, LiveServer, Records, enrolled_account, password_step)
+from live import PASSWORD, RECOVERY_RE, Browser, LiveServer, Records, enrolled_account, password_step
 
 MAX_ATTEMPTS = 5
 RESEND_COOLDOWN = 2
@@ -186,3 +186,20 @@ def test_wrong_guesses_at_once_on_several_sign_ins_stop_at_the_lockout(live, acc
     # Locked: the right code of the newest sign-in is refused too.
     response = browsers[-1].post("/signin/passcode", {"code": right})
     assert response.status_code == 429 and "locked" in response.text
+
+
+def test_twenty_sign_ins_at_once_get_exactly_the_sms_the_hourly_cap_allows(live, account):
+    """The set-up used 1 of the account's 5 SMS this hour: of 20 parallel sign-ins, exactly 4 get one."""
+    server, records = live
+    email, phone, _ = account
+    assert len(records.codes(phone)) == 1
+    browsers = [Browser(server.url) for _ in range(20)]
+    for browser in browsers:
+        browser.get("/signin")
+
+    responses = all_at_once(browsers, lambda browser, i: browser.post(
+        "/signin", {"email": email, "password": PASSWORD}))
+
+    assert_no_server_errors(responses)
+    assert all(r.status_code == 303 for r in responses)  # the passcode screen opens, and says why if no SMS
+    assert len(records.codes(phone)) == 5

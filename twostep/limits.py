@@ -1,17 +1,18 @@
 """Caps on SMS and the second-step lockout (checklist items 7, 8, 11, 12, 34).
 
 All state is in the database, so the caps hold across restarts, workers and
-hosts. SMS caps use "reserve, then count": the attempt's row is committed
-first and then every committed row in the window is counted, itself included.
-Two parallel requests can both be refused at the edge of a cap, but never
-both allowed past it.
+hosts. An SMS is reserved and the caps counted in one transaction that holds
+a lock every reservation takes (SQLite's write lock, taken by BEGIN
+IMMEDIATE; a PostgreSQL advisory lock), so parallel requests take turns and
+each cap is exact: of twenty parallel requests with three SMS left, exactly
+three are allowed, whichever server they reach.
 """
 import datetime
 import logging
 
 from peewee import fn
 
-from models import SmsRecord, User, db
+from models import SmsRecord, User, db, is_sqlite
 from twostep import clock, events
 from twostep.errors import Locked, SmsCapReached
 
@@ -73,26 +74,37 @@ def _new_numbers_exceeded(policy, record, now):
     return numbers > policy.sms_new_numbers_per_account_day
 
 
+# Any fixed number: the PostgreSQL advisory lock SMS reservations take turns on.
+_SMS_LOCK_ID = 70410012
+
+
+def _take_turns():
+    """Inside a transaction: wait for any other SMS reservation to commit (see the module's docstring)."""
+    if not is_sqlite():  # SQLite: BEGIN IMMEDIATE already holds the database's one write lock
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SMS_LOCK_ID,))
+
+
 def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
     """Record an SMS about to be sent, or refuse it with SmsCapReached (no SMS)."""
     now = clock.now()
     with db.atomic():
+        _take_turns()
         record = SmsRecord.create(user=user_id, phone=phone, ip=ip or "", purpose=purpose,
                                   to_confirmed_number=to_confirmed, created_at=now)
-    refusal = None
-    if _new_numbers_exceeded(policy, record, now):
-        refusal = (DAY.total_seconds(), "You have tried too many different numbers today.")
-    counts = []
-    for query, window, cap, message in _cap_checks(policy, record, now):
-        if refusal:
-            break
-        counts.append(query.count())
-        if counts[-1] > cap:
-            refusal = (_retry_after(query, window, now), message)
+        refusal = None
+        if _new_numbers_exceeded(policy, record, now):
+            refusal = (DAY.total_seconds(), "You have tried too many different numbers today.")
+        counts = []
+        for query, window, cap, message in _cap_checks(policy, record, now):
+            if refusal:
+                break
+            counts.append(query.count())
+            if counts[-1] > cap:
+                refusal = (_retry_after(query, window, now), message)
+        if refusal:  # the refused attempt stays on record for operators, and counts for nothing
+            SmsRecord.update(status="refused", provider_status="cap").where(SmsRecord.id == record.id).execute()
     _warn_budget(policy, now, used=counts[0] if counts else None)  # the first check is the global one
     if refusal:
-        with db.atomic():
-            SmsRecord.update(status="refused", provider_status="cap").where(SmsRecord.id == record.id).execute()
         log.warning("SMS refused by a cap: user=%s purpose=%s reason=%s", user_id, purpose, refusal[1])
         raise SmsCapReached(int(refusal[0]), refusal[1])
     return record
