@@ -130,8 +130,9 @@ def _configure_proxies(app):
 
 
 def _configure_logging(app):
-    # The Vonage SDK prints request bodies (the passcode) and headers at DEBUG.
-    for name in ("vonage", "vonage_http_client", "urllib3"):
+    # The Vonage SDK prints request bodies (the passcode) and headers at DEBUG;
+    # Peewee prints every query with its parameters (full phone numbers).
+    for name in ("vonage", "vonage_http_client", "urllib3", "peewee"):
         logging.getLogger(name).setLevel(logging.INFO)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

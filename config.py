@@ -43,7 +43,7 @@ SETTINGS = [
     ("SMS_NEW_NUMBERS_PER_ACCOUNT_DAY", int, 3, "Different new numbers an account may send codes to per day."),
     ("SMS_PER_IP_DAY", int, 20, "SMS per client IP per day to numbers not yet confirmed."),
     ("SMS_DAILY_LIMIT", int, 1000, "Global SMS budget per day, all accounts together."),
-    ("SMS_TIMEOUT_SECONDS", int, 10, "Timeout of one call to the SMS provider (whole seconds, at most 10)."),
+    ("SMS_TIMEOUT_SECONDS", int, 10, "Timeout of one call to the SMS provider (whole seconds, 1 to 10)."),
     ("VONAGE_API_KEY", str, None, "Vonage API key (SMS_BACKEND=vonage)."),
     ("VONAGE_API_SECRET", str, None, "Vonage API secret (SMS_BACKEND=vonage)."),
     ("VONAGE_FROM", str, None, "Sender name or number (SMS_BACKEND=vonage)."),

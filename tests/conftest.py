@@ -13,6 +13,9 @@ from flask.testing import FlaskClient
 
 from twostep import clock as domain_clock
 
+# The fake Vonage SMS API and the fixtures that use it (tests/conftest_vonage.py).
+pytest_plugins = ["conftest_vonage"]
+
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 CODE_RE = re.compile(r"#(\d{6})\s*$")
 RECOVERY_RE = re.compile(r"<code>([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})</code>")

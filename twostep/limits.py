@@ -1,11 +1,13 @@
 """Caps on SMS and the second-step lockout (checklist items 7, 8, 11, 12, 34).
 
 All state is in the database, so the caps hold across restarts, workers and
-hosts. An SMS is reserved and the caps counted in one transaction that holds
-a lock every reservation takes (SQLite's write lock, taken by BEGIN
-IMMEDIATE; a PostgreSQL advisory lock), so parallel requests take turns and
-each cap is exact: of twenty parallel requests with three SMS left, exactly
-three are allowed, whichever server they reach.
+hosts. An SMS is reserved in one transaction that first takes a lock every
+reservation takes (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: a
+transaction-level advisory lock), then counts the rows in each window, then
+writes the attempt's row. Reservations are therefore serialised: parallel
+requests never get past a cap, and exactly as many as it allows get through
+(the earlier "write, then count" let a burst refuse everyone at the edge).
+The lock is held for a few indexed counts, never while the provider is called.
 """
 import datetime
 import logging
@@ -21,6 +23,8 @@ log = logging.getLogger(__name__)
 COUNTED = ("reserved", "sent", "failed")  # a failed send may still have been delivered
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
+# Any fixed 64-bit number, the same in every worker: the PostgreSQL advisory lock of SMS reservations.
+RESERVATION_LOCK = 0x534D535F434150  # "SMS_CAP"
 
 
 def _retry_after(query, window, now):
@@ -65,58 +69,75 @@ def _cap_checks(policy, record, now):
     return checks
 
 
-def _new_numbers_exceeded(policy, record, now):
+def _new_numbers_refusal(policy, record, now):
+    """(retry_after, message) when `record` would be one new number too many for its account today."""
     if record.to_confirmed_number or record.user_id is None:
-        return False
-    numbers = (_counted(now - DAY)
-               .where(SmsRecord.user == record.user_id, SmsRecord.to_confirmed_number == False)  # noqa: E712
-               .select(fn.COUNT(SmsRecord.phone.distinct())).scalar())
-    return numbers > policy.sms_new_numbers_per_account_day
+        return None
+    last_use = dict(
+        _counted(now - DAY)
+        .where(SmsRecord.user == record.user_id, SmsRecord.to_confirmed_number == False)  # noqa: E712
+        .select(SmsRecord.phone, fn.MAX(SmsRecord.created_at))
+        .group_by(SmsRecord.phone).tuples())
+    if record.phone in last_use or len(last_use) < policy.sms_new_numbers_per_account_day:
+        return None
+    # Room comes back when the number used longest ago leaves the 24-hour window.
+    oldest = min(last_use.values())
+    return (max(1, int((oldest + DAY - now).total_seconds()) + 1),
+            "You have tried too many different numbers today.")
 
 
-# Any fixed number: the PostgreSQL advisory lock SMS reservations take turns on.
-_SMS_LOCK_ID = 70410012
-
-
-def _take_turns():
-    """Inside a transaction: wait for any other SMS reservation to commit (see the module's docstring)."""
-    if not is_sqlite():  # SQLite: BEGIN IMMEDIATE already holds the database's one write lock
-        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SMS_LOCK_ID,))
+def _lock_reservations():
+    """Serialise reservations until the end of the current transaction."""
+    if is_sqlite():
+        return  # BEGIN IMMEDIATE (models.open_database) already holds the one write lock
+    db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (RESERVATION_LOCK,))
 
 
 def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
-    """Record an SMS about to be sent, or refuse it with SmsCapReached (no SMS)."""
+    """Record an SMS about to be sent, or refuse it with SmsCapReached (no SMS).
+
+    Every cap is checked, and the refusal that keeps the user waiting longest
+    is the one shown: "try again in an hour" is wrong when the daily cap is
+    also reached. A refused attempt is recorded too (status "refused"), for
+    the operator; it does not count against any cap.
+    """
     now = clock.now()
+    record = SmsRecord(user=user_id, phone=phone, ip=ip or "", purpose=purpose,
+                       to_confirmed_number=to_confirmed, created_at=now)
     with db.atomic():
-        _take_turns()
-        record = SmsRecord.create(user=user_id, phone=phone, ip=ip or "", purpose=purpose,
-                                  to_confirmed_number=to_confirmed, created_at=now)
-        refusal = None
-        if _new_numbers_exceeded(policy, record, now):
-            refusal = (DAY.total_seconds(), "You have tried too many different numbers today.")
-        counts = []
+        _lock_reservations()
+        refusals = []
+        new_numbers = _new_numbers_refusal(policy, record, now)
+        if new_numbers:
+            refusals.append(new_numbers)
         for query, window, cap, message in _cap_checks(policy, record, now):
-            if refusal:
-                break
-            counts.append(query.count())
-            if counts[-1] > cap:
-                refusal = (_retry_after(query, window, now), message)
-        if refusal:  # the refused attempt stays on record for operators, and counts for nothing
-            SmsRecord.update(status="refused", provider_status="cap").where(SmsRecord.id == record.id).execute()
-    _warn_budget(policy, now, used=counts[0] if counts else None)  # the first check is the global one
-    if refusal:
-        log.warning("SMS refused by a cap: user=%s purpose=%s reason=%s", user_id, purpose, refusal[1])
-        raise SmsCapReached(int(refusal[0]), refusal[1])
+            if query.count() >= cap:  # this attempt would be one more
+                refusals.append((_retry_after(query, window, now), message))
+        if refusals:
+            record.status, record.provider_status = "refused", "cap"
+        record.save()
+    _warn_budget(policy, now)
+    if refusals:
+        retry_after, message = max(refusals, key=lambda refusal: refusal[0])
+        log.warning("SMS refused by a cap: user=%s purpose=%s ip=%s reason=%s retry_after=%ss",
+                    user_id, purpose, ip, message, retry_after)
+        raise SmsCapReached(int(retry_after), message)
     return record
 
 
-def _warn_budget(policy, now, used=None):
-    if used is None:
-        used = _counted(now - DAY).count()
+def _warn_budget(policy, now):
+    """Tell the operator when the global budget is nearly used (80 %) and when it is reached.
+
+    Refused attempts are not counted, so the figure is what was really sent or
+    attempted (a timed-out send may still have been delivered and billed).
+    """
+    used = _counted(now - DAY).count()
     if used >= policy.sms_daily_limit:
-        log.warning("SMS daily budget reached: %s of %s used in the last 24 hours", used, policy.sms_daily_limit)
+        log.warning("SMS daily budget reached: %s of %s used in the last 24 hours; further SMS are refused "
+                    "(SMS_DAILY_LIMIT)", used, policy.sms_daily_limit)
     elif used >= 0.8 * policy.sms_daily_limit:
-        log.warning("SMS daily budget nearly used: %s of %s in the last 24 hours", used, policy.sms_daily_limit)
+        log.warning("SMS daily budget nearly used: %s of %s in the last 24 hours (SMS_DAILY_LIMIT)",
+                    used, policy.sms_daily_limit)
 
 
 def mark_sms(record_id, status, provider_status=""):
