@@ -22,7 +22,6 @@ It prints, in order:
 Every phase is bounded by --seconds; the server is always stopped.
 """
 import argparse
-import concurrent.futures
 import datetime
 import gzip
 import multiprocessing
@@ -31,7 +30,6 @@ import re
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -9,12 +9,14 @@ guesses however many arrive together, and Resend never leaves two codes live.
 import itertools
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from conftest import reset_postgres
 from live import PASSWORD, RECOVERY_RE, Browser, LiveServer, Records, enrolled_account, password_step
+from twostep.codes import read_recovery_code, recovery_code_matches
 
 MAX_ATTEMPTS = 5
 RESEND_COOLDOWN = 2
@@ -108,8 +110,6 @@ def test_one_recovery_code_used_20_times_at_once_signs_in_exactly_once(live, acc
     user = records.user(email)
     assert user.two_step == "on" and user.recovery_hash != before
     # The one new code shown is the account's code now.
-    from twostep.codes import read_recovery_code, recovery_code_matches
-
     shown = read_recovery_code(RECOVERY_RE.search(winners[0].text).group(1))
     assert recovery_code_matches(user.recovery_hash, shown)
 
@@ -144,8 +144,6 @@ def test_resend_pressed_20_times_at_once_leaves_one_live_code(live, account):
     password_step(browser, email)
     first = records.last_code(phone)
     sent_before = len(records.codes(phone))
-    import time
-
     time.sleep(RESEND_COOLDOWN + 0.2)  # the first code's cooldown is over: every click could resend
 
     tabs = [browser.clone() for _ in range(20)]
