@@ -18,7 +18,7 @@ import accounts
 import cli
 from config import load_settings, secret_key_problem
 from mail import make_mailer
-from models import init_database, migrate
+from models import init_database, migrate, release_connections
 from sms import make_sender
 from twostep.policy import Policy
 from views import i18n, messages, register_blueprints
@@ -52,6 +52,8 @@ def create_app(test_config=None):
     app.config["DATABASE_URL"] = url
     database = init_database(url)
     migrate()
+    # No connection may cross a fork: gunicorn forks its workers after this (preload_app).
+    release_connections()
 
     @app.before_request
     def _open_db():

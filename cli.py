@@ -7,6 +7,7 @@
   two-step reset EMAIL [--yes] (for a user who lost both phone and recovery code)
   db upgrade
   demo            (make run: create the demo account once and print it)
+  purge           delete expired challenges, old SMS records, outbox messages, ended sessions
 
 Bad input (an invalid or unknown email) prints a message and exits with
 status 1 (click's ClickException); a usage mistake exits with status 2.
@@ -164,8 +165,26 @@ def demo():
     click.echo("")
 
 
+@click.command("purge")
+@click.option("--challenge-hours", default=24, show_default=True, help="Keep verifications this long.")
+@click.option("--sms-days", default=30, show_default=True, help="Keep SMS records this long (at least 2).")
+@click.option("--outbox-hours", default=24, show_default=True, help="Keep outbox (development) messages this long.")
+@click.option("--session-days", default=30, show_default=True, help="Keep ended sessions this long.")
+def purge_command(challenge_hours, sms_days, outbox_hours, session_days):
+    """Delete what no rule needs any more (run it daily: see the README)."""
+    from purge import purge
+
+    try:
+        deleted = purge(challenge_hours=challenge_hours, sms_days=sms_days, outbox_hours=outbox_hours,
+                        session_days=session_days)
+    except ValueError as refused:
+        raise click.ClickException(str(refused))
+    click.echo("Deleted: " + ", ".join(f"{count} {table}" for table, count in deleted.items()))
+
+
 def register(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(two_step_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(purge_command)

@@ -9,7 +9,9 @@ Rows hold no plain secret: passwords and recovery codes are argon2 hashes,
 passcodes are keyed HMACs, session and verification tokens are SHA-256
 digests of what the browser holds.
 """
+import contextlib
 import datetime
+import fcntl
 import os
 
 from peewee import (
@@ -41,13 +43,35 @@ SQLITE_PRAGMAS = {
 }
 
 
+# Connections are pooled per process: a request borrows one and gives it back
+# instead of opening a file or a socket, setting the pragmas and reading the
+# schema each time (about half of a passcode check's cost without the pool).
+# `timeout` here is how long a request waits for a free connection.
+POOL = {"max_connections": 32, "timeout": 10}
+
+
 def open_database(url):
-    """Return an unconnected Peewee database for a `DATABASE_URL`."""
-    if url.startswith("sqlite"):
+    """Return an unconnected, pooled Peewee database for a `DATABASE_URL`."""
+    scheme, rest = url.split(":", 1)
+    pooled = scheme if scheme.endswith("+pool") else scheme + "+pool"
+    if scheme.startswith("sqlite"):
         # IMMEDIATE takes the write lock at BEGIN, so a transaction that reads
         # then writes waits for the lock instead of failing half-way.
-        return connect_url(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=10)
-    return connect_url(url, autorollback=True)
+        # A pooled connection moves between threads, one thread at a time.
+        return connect_url(pooled + ":" + rest, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+                           check_same_thread=False, **POOL)
+    # A PostgreSQL connection idle for 5 minutes is replaced: firewalls and
+    # server restarts end idle connections silently.
+    return connect_url(pooled + ":" + rest, autorollback=True, stale_timeout=300, **POOL)
+
+
+def release_connections():
+    """Close every idle pooled connection (before forking workers, and between tests)."""
+    database = db.obj
+    if database is not None and hasattr(database, "close_idle"):
+        if not database.is_closed():
+            database.close()
+        database.close_idle()
 
 
 def init_database(url):
@@ -61,10 +85,41 @@ def is_sqlite():
     return isinstance(db.obj, SqliteDatabase)
 
 
+# Any fixed number: the PostgreSQL advisory lock that lets one process at a time migrate.
+_MIGRATION_LOCK_ID = 70410004
+
+
 def migrate():
-    """Apply the pending numbered migrations; return the names applied."""
+    """Apply the pending numbered migrations; return the names applied.
+
+    Several app servers may start at once against one database: a lock makes
+    them take turns, so the second finds nothing left to do instead of
+    creating the same tables twice.
+    """
     with db.connection_context():
-        return Runner(db.obj, directory=MIGRATIONS_DIR).up()
+        if is_sqlite():
+            with _sqlite_migration_lock():
+                return Runner(db.obj, directory=MIGRATIONS_DIR).up()
+        db.execute_sql("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_ID,))
+        try:
+            return Runner(db.obj, directory=MIGRATIONS_DIR).up()
+        finally:
+            db.execute_sql("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_ID,))
+
+
+@contextlib.contextmanager
+def _sqlite_migration_lock():
+    """An exclusive lock file beside the SQLite database (none for :memory:)."""
+    path = db.obj.database
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(path + ".migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def utcnow():
@@ -169,7 +224,7 @@ class OutboxMessage(BaseModel):
 
     phone = CharField(max_length=20, index=True)
     body = TextField()
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=utcnow, index=True)  # purged by age (migration 0004)
 
 
 class SecurityEvent(BaseModel):

@@ -69,10 +69,9 @@ def app(request, tmp_path):
     overrides = marker.kwargs if marker else {}
     application = make_test_app(tmp_path, request.param, **overrides)
     yield application
-    from models import db
+    from models import release_connections
 
-    if not db.is_closed():
-        db.close()
+    release_connections()  # the pool's connections too: the next test has a new database
 
 
 class BrowserLikeClient(FlaskClient):

@@ -140,27 +140,31 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None):
         raise CodeVoided()
     if clock.now() > current.code_sent_at + datetime.timedelta(seconds=policy.passcode_ttl):
         raise CodeExpired()
+    # One transaction from counting the try to using the code up: the row locks
+    # (PostgreSQL) or the write lock (SQLite) make parallel checks of one code
+    # take turns, and a whole check costs a single commit.
     with db.atomic():
         counted = (Challenge.update(attempts=Challenge.attempts + 1)
                    .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
                           Challenge.attempts < policy.passcode_max_attempts, Challenge.verified_at.is_null())
                    .execute())
-    if not counted:
-        raise CodeVoided()
-    if not passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
+        if not counted:
+            raise CodeVoided()
+        limits.claim_try(policy, current.user_id)  # Locked rolls the count back too
+        if passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
+            used = (Challenge.update(verified_at=clock.now(), code_hash=None)
+                    .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
+                           Challenge.verified_at.is_null())
+                    .execute())
+            if not used:
+                raise CodeVoided()
+            limits.record_success(current.user_id)
+            challenge.verified_at = clock.now()
+            return on_success()
+        # Wrong: the try and the failure are committed before the answer.
         limits.record_failure(policy, current.user_id)
         attempts = Challenge.select(Challenge.attempts).where(Challenge.id == current.id).scalar() or 0
-        left = policy.passcode_max_attempts - attempts
-        if left <= 0:
-            raise CodeVoided(CODE_WRONG_AND_VOIDED)
-        raise WrongCode(left)
-    with db.atomic():
-        used = (Challenge.update(verified_at=clock.now(), code_hash=None)
-                .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
-                       Challenge.verified_at.is_null())
-                .execute())
-        if not used:
-            raise CodeVoided()
-        limits.record_success(current.user_id)
-        challenge.verified_at = clock.now()
-        return on_success()
+    left = policy.passcode_max_attempts - attempts
+    if left <= 0:
+        raise CodeVoided(CODE_WRONG_AND_VOIDED)
+    raise WrongCode(left)

@@ -152,11 +152,32 @@ def ensure_not_locked(user):
         raise Locked(int((user.locked_until - now).total_seconds()) + 1)
 
 
-def record_failure(policy, user_id):
-    """Count one wrong code; the failure that reaches the limit locks the second step."""
+def claim_try(policy, user_id):
+    """Take one of the account's LOCKOUT_FAILURES tries before a code is evaluated, or raise Locked.
+
+    The try is counted as a failure up front, in one conditional UPDATE, so
+    parallel guesses spread over several pending sign-ins cannot all pass a
+    "not locked yet" check before any of them is counted: at most
+    LOCKOUT_FAILURES codes are ever evaluated between two successes (item 8).
+    A right code gives the try back (`record_success` resets the count).
+    """
     now = clock.now()
     with db.atomic():
-        User.update(second_step_failures=User.second_step_failures + 1).where(User.id == user_id).execute()
+        claimed = (User.update(second_step_failures=User.second_step_failures + 1)
+                   .where(User.id == user_id, User.second_step_failures < policy.lockout_failures,
+                          User.locked_until.is_null() | (User.locked_until <= now))
+                   .execute())
+    if not claimed:
+        user = User.get_by_id(user_id)
+        ensure_not_locked(user)
+        # Every try is taken by requests still being evaluated: as good as locked.
+        raise Locked(policy.lockout_minutes * 60)
+
+
+def record_failure(policy, user_id):
+    """A claimed try was wrong; the failure that reaches the limit locks the second step."""
+    now = clock.now()
+    with db.atomic():
         locked = (User.update(second_step_failures=0,
                               locked_until=now + datetime.timedelta(minutes=policy.lockout_minutes))
                   .where(User.id == user_id, User.second_step_failures >= policy.lockout_failures)
@@ -165,6 +186,12 @@ def record_failure(policy, user_id):
         events.record(user_id, "second_step_locked")
         log.warning("second step locked for user=%s after %s failures", user_id, policy.lockout_failures)
     return bool(locked)
+
+
+def release_try(user_id):
+    """Give back a try claimed by a right code that lost the race to a parallel use of it."""
+    User.update(second_step_failures=User.second_step_failures - 1).where(
+        User.id == user_id, User.second_step_failures > 0).execute()
 
 
 def record_success(user_id):

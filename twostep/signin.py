@@ -68,18 +68,25 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
         raise TwoStepError(errors.RECOVERY_FORMAT)
     user = User.get_by_id(challenge.user_id)
     limits.ensure_not_locked(user)
+    limits.claim_try(policy, user.id)
     if not recovery_code_matches(user.recovery_hash, code):
         limits.record_failure(policy, user.id)
         raise WrongRecoveryCode()
     new_code = new_recovery_code()
     new_hash = hash_recovery_code(new_code)  # hashed before the transaction: it is deliberately slow
-    with db.atomic():
-        # Conditional on the hash just checked: of parallel uses, one wins.
-        used = (User.update(recovery_hash=new_hash)
-                .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute())
-        if not used or not challenges.finish(challenge):
-            raise WrongRecoveryCode(errors.RECOVERY_USED)
-        limits.record_success(user.id)
-        events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
-        result = start_session()
+    try:
+        with db.atomic():
+            # Conditional on the hash just checked: of parallel uses, one wins. The
+            # challenge row is locked before the account's, in the same order as a
+            # passcode check, so the two cannot deadlock on PostgreSQL.
+            if not challenges.finish(challenge) or not (
+                    User.update(recovery_hash=new_hash)
+                    .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute()):
+                raise WrongRecoveryCode(errors.RECOVERY_USED)
+            limits.record_success(user.id)
+            events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
+            result = start_session()
+    except WrongRecoveryCode:
+        limits.release_try(user.id)  # a right code that lost the race is not a wrong guess
+        raise
     return result, new_code

@@ -53,11 +53,12 @@ def unsubscribe(user, *, ip="", user_agent=""):
     """Remove two-step verification completely: the number and the recovery code are deleted."""
     _require(user, "on", "off")
     with db.atomic():
-        User.update(two_step="none", phone=None, recovery_hash=None, off_until=None).where(
-            User.id == user.id).execute()
-        # Verifications in progress for the old set-up end with it.
+        # Verifications in progress for the old set-up end with it. (Challenges
+        # before the account: the order every other change locks them in.)
         Challenge.update(finished_at=clock.now()).where(
             Challenge.user == user.id, Challenge.finished_at.is_null()).execute()
+        User.update(two_step="none", phone=None, recovery_hash=None, off_until=None).where(
+            User.id == user.id).execute()
         events.record(user.id, "two_step_unsubscribed", ip=ip, user_agent=user_agent)
 
 

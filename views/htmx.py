@@ -6,6 +6,7 @@ After a successful POST, a normal browser gets a 303 redirect and htmx gets
 `HX-Location`, which swaps the next step into `#main` and updates the URL.
 """
 import json
+from urllib.parse import urlsplit
 
 from flask import make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
@@ -30,11 +31,26 @@ def page(template, status=200, **context):
     return response
 
 
+def whole_page(template, status=200, **context):
+    """The whole page, also for htmx (swapped into <body>): for an answer that signs the user in,
+    so the header's links change too, when the page cannot be a redirect (a code shown once)."""
+    response = make_response(render_template(template, **context), status)
+    if is_htmx():
+        response.headers["HX-Retarget"] = "body"
+        response.headers["HX-Reswap"] = "innerHTML"
+    response.vary.add("HX-Request")
+    return response
+
+
 def go(url):
     """Move on to `url` after a successful POST (or a step the user may not open yet)."""
     if is_htmx():
+        location = {"path": url, "target": "#main", "swap": "innerHTML"}
+        if urlsplit(url).path == urlsplit(request.headers.get("HX-Current-URL", "")).path:
+            # The same step again (after Resend): no second history entry for the back button to land on.
+            location["push"] = "false"
         response = make_response("", 200)
-        response.headers["HX-Location"] = json.dumps({"path": url, "target": "#main", "swap": "innerHTML"})
+        response.headers["HX-Location"] = json.dumps(location)
         return response
     return redirect(url, code=303)
 

@@ -15,7 +15,7 @@ from twostep.errors import NotBoxTicked, TwoStepError
 from views.auth import start_signed_in_session
 from views import messages
 from views.forms import ButtonForm, KeptForm, PasscodeForm, RecoveryCodeForm, first_error
-from views.htmx import go, go_full, page
+from views.htmx import go, go_full, page, whole_page
 from views.i18n import error_text, locale, show_phone, text
 from views.limiter import limit_posts
 from views.web import client_ip, policy, refused, sender, who
@@ -28,6 +28,9 @@ def _pending():
 
 
 def _expired():
+    if current_user.is_authenticated:
+        # Back to the passcode screen after signing in (the back button): nothing to do here any more.
+        return go_full(url_for("main.dashboard"))
     session.pop("signin", None)
     flash(text(messages.SIGNIN_EXPIRED), "error")
     return go_full(url_for("auth.signin"))
@@ -112,7 +115,8 @@ def recovery():
         except TwoStepError as error:
             return refused("signin/recovery.html", error, form=form)
         # Shown in this answer only: it is never stored in clear, so it cannot be shown again.
-        return page("signin/new_recovery_code.html", recovery_code=format_recovery_code(new_code),
+        # The whole page: signing in changes the header's links too.
+        return whole_page("signin/new_recovery_code.html", recovery_code=format_recovery_code(new_code),
                     site_name=policy().site_name)
     error = first_error(form) if form.is_submitted() else None
     return page("signin/recovery.html", status=422 if error else 200, form=form, error=error)

@@ -73,9 +73,11 @@
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
 
   document.addEventListener("htmx:afterSwap", function (event) {
-    enhance(event.detail.target);
+    // A history restore (back button) swaps the page without a detail.target: enhance what it put in.
+    enhance(event.detail.target || event.target);
     var main = document.getElementById("main");
-    if (event.detail.target === main) {
+    // #main for a step; <body> when the whole page was swapped (signing in with the recovery code).
+    if (event.detail.target === main || event.detail.target === document.body) {
       var heading = main.querySelector("h1");
       (heading || main).focus();
       var title = heading ? heading.textContent.trim() : "";
