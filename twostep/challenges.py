@@ -105,25 +105,27 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
     try:
         sender.send(challenge.phone, passcode_message(policy, code, locale))
     except SmsError as error:
-        limits.mark_sms(record.id, "failed", error.status)
-        with db.atomic():
-            Challenge.update(code_hash=None, code_sent_at=None).where(
-                Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()
+        _undo_issue(record, challenge, code_hash, error.status)
         log.error("SMS send failed: backend=%s status=%s user=%s purpose=%s reason=%s",
                   getattr(sender, "name", "?"), error.status, challenge.user_id, challenge.purpose, error.reason)
         raise SendFailed() from error
     except Exception as unexpected:
         # A sender bug must not leave a live code, a "reserved" row and a 500 behind.
         # Its type only: the exception's text could hold the message (the passcode).
-        limits.mark_sms(record.id, "failed", "error")
-        with db.atomic():
-            Challenge.update(code_hash=None, code_sent_at=None).where(
-                Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()
+        _undo_issue(record, challenge, code_hash, "error")
         log.error("SMS send failed: backend=%s raised %s instead of SmsError user=%s purpose=%s",
                   getattr(sender, "name", "?"), type(unexpected).__name__, challenge.user_id, challenge.purpose)
         raise SendFailed() from None
     limits.mark_sms(record.id, "sent", "0")
     challenge.code_hash, challenge.code_sent_at, challenge.attempts = code_hash, now, 0
+
+
+def _undo_issue(record, challenge, code_hash, status):
+    """A send that failed: record why, and void its code so the user can simply try again."""
+    limits.mark_sms(record.id, "failed", status)
+    with db.atomic():
+        Challenge.update(code_hash=None, code_sent_at=None).where(
+            Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()
 
 
 def verify_passcode(policy, challenge, raw, on_success=lambda: None):
