@@ -163,14 +163,16 @@ def start_session(user_id, *, ip="", user_agent=""):
     return token
 
 
-def active_session(token):
-    """The live AuthSession for a cookie's token, or None."""
+def active_session(token, max_days=None):
+    """The live AuthSession for a cookie's token, or None (also once it is `max_days` old)."""
     if not token:
         return None
-    return (AuthSession.select(AuthSession, User).join(User)
-            .where(AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null(),
-                   User.disabled == False)  # noqa: E712
-            .first())
+    query = (AuthSession.select(AuthSession, User).join(User)
+             .where(AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null(),
+                    User.disabled == False))  # noqa: E712
+    if max_days:
+        query = query.where(AuthSession.created_at > clock.now() - datetime.timedelta(days=max_days))
+    return query.first()
 
 
 def end_session(token):

@@ -44,6 +44,7 @@ def create_app(test_config=None):
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_secret_key(app)
+    _refuse_outbox_in_production(app)
     _configure_cookies(app)
     _configure_logging(app)
     _configure_proxies(app)
@@ -82,6 +83,18 @@ def create_app(test_config=None):
     register_blueprints(app)
     cli.register(app)
     return app
+
+
+def _refuse_outbox_in_production(app):
+    """The outbox texts nobody and keeps every passcode in a table: development only, unless asked for."""
+    if app.debug or app.testing or app.config.get("SMS_OUTBOX_IN_PRODUCTION"):
+        return
+    if (app.config.get("SMS_BACKEND") or "outbox").lower() == "outbox":
+        raise SystemExit(
+            "Refusing to start: SMS_BACKEND is 'outbox', which sends no SMS and stores passcodes in the database.\n"
+            "Set SMS_BACKEND=vonage with its VONAGE_* settings (README: Sending real SMS with Vonage), or\n"
+            "SMS_OUTBOX_IN_PRODUCTION=1 for a load test or a staging server."
+        )
 
 
 def _configure_secret_key(app):
@@ -150,7 +163,7 @@ def _configure_login(app):
 
     @login_manager.user_loader
     def load_user(user_id):
-        auth_session = accounts.active_session(session.get("sid"))
+        auth_session = accounts.active_session(session.get("sid"), max_days=app.config["SESSION_MAX_DAYS"])
         if auth_session is None or str(auth_session.user_id) != user_id:
             return None
         g.auth_session = auth_session

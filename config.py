@@ -50,6 +50,9 @@ SETTINGS = [
     ("VONAGE_REST_HOST", str, None, "host[:port] of the SMS API, for a proxy or a test server."),
     ("RATELIMIT_STORAGE_URI", str, "memory://", "Flask-Limiter storage; redis://host:6379 shares limits across workers."),
     ("RATELIMIT_SIGNIN", str, "20 per minute", "Per-IP limit on password and code submissions."),
+    ("SMS_OUTBOX_IN_PRODUCTION", bool, False, "1 lets a server outside debug use the outbox sender (load tests, staging): "
+     "it texts nobody and keeps passcodes in its table."),
+    ("SESSION_MAX_DAYS", int, 14, "A signed-in session ends this many days after sign-in, used or not."),
     ("SESSION_COOKIE_SECURE", bool, None, "Send cookies over HTTPS only. Default: on outside debug."),
     ("TRUSTED_PROXIES", int, 0, "Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0 = none)."),
     ("MAIL_BACKEND", str, "outbox", "outbox (stores security e-mails, shown at /dev/mail in debug) or smtp."),

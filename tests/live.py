@@ -40,7 +40,7 @@ def server_env(database_url, **settings):
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET_KEY,
         "SESSION_COOKIE_SECURE": "0",  # plain http on 127.0.0.1
-        "SMS_BACKEND": "outbox",
+        "SMS_BACKEND": "outbox", "SMS_OUTBOX_IN_PRODUCTION": "1",
         "SMS_ALLOWED_COUNTRIES": "JP",
         "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_COST": "1024", "ARGON2_PARALLELISM": "1",
         "RATELIMIT_SIGNIN": "100000 per minute",

@@ -13,9 +13,9 @@ def test_refuses_to_start_in_production_without_a_real_secret_key(tmp_path, monk
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     for key in (None, "dev", "change-me", "short-but-not-known"):
         with pytest.raises(SystemExit) as refused:
-            make_test_app(tmp_path, TESTING=False, DEBUG=False, SECRET_KEY=key)
+            make_test_app(tmp_path, TESTING=False, DEBUG=False, SECRET_KEY=key, SMS_OUTBOX_IN_PRODUCTION=True)
         assert "SECRET_KEY" in str(refused.value)
-    app = make_test_app(tmp_path, TESTING=False, DEBUG=False, SECRET_KEY="x" * 40)
+    app = make_test_app(tmp_path, TESTING=False, DEBUG=False, SECRET_KEY="x" * 40, SMS_OUTBOX_IN_PRODUCTION=True)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
 

@@ -140,7 +140,7 @@ def test_gallery_writes_nothing(app, client):
 
 
 def test_gallery_and_outbox_are_not_served_in_production(tmp_path):
-    app = make_test_app(tmp_path, TESTING=False, DEBUG=False)
+    app = make_test_app(tmp_path, TESTING=False, DEBUG=False, SMS_OUTBOX_IN_PRODUCTION=True)
     client = app.test_client()
     assert client.get("/dev/gallery").status_code == 404
     assert client.get("/dev/gallery/signin").status_code == 404

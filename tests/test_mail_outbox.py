@@ -28,7 +28,7 @@ def test_outbox_mail_is_shown_at_dev_mail_in_debug(client, auth):
 
 
 def test_dev_mail_does_not_exist_outside_debug(tmp_path):
-    app = make_test_app(tmp_path, TESTING=False, SESSION_COOKIE_SECURE=False)
+    app = make_test_app(tmp_path, TESTING=False, SESSION_COOKIE_SECURE=False, SMS_OUTBOX_IN_PRODUCTION=True)
     assert app.test_client().get("/dev/mail").status_code == 404
 
 

@@ -43,7 +43,7 @@ def test_a_negative_number_of_proxies_is_refused(tmp_path):
 
 
 def test_outside_debug_cookies_are_https_only_and_hsts_is_sent(tmp_path):
-    app = make_test_app(tmp_path, TESTING=False)  # production defaults: not debug, not testing
+    app = make_test_app(tmp_path, TESTING=False, SMS_OUTBOX_IN_PRODUCTION=True)  # not debug, not testing
     app.test_client_class = BrowserLikeClient
     client = app.test_client()
     response = client.get("/signin", base_url="https://localhost")

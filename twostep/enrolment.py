@@ -51,8 +51,8 @@ def choose_phone(policy, sender, challenge, raw_phone, *, ip, locale="en"):
                              recovery_hash=None, recovery_shown_at=None).where(Challenge.id == challenge.id).execute()
         challenge.phone, challenge.code_hash, challenge.code_sent_at = phone, None, None
         challenge.verified_at = challenge.recovery_shown_at = None
-    elif challenge.code_hash and challenges.expires_in(policy, challenge):
-        return  # "Continue" again with the same number: the live code still stands
+    elif challenge.verified_at or (challenge.code_hash and challenges.expires_in(policy, challenge)):
+        return  # "Continue" again with the same number: it is confirmed, or its live code still stands
     challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=False, locale=locale)
 
 

@@ -43,7 +43,11 @@ def pending(policy, token):
 
 
 def send_code(policy, sender, challenge, *, ip, locale="en"):
-    """Send (or resend) the sign-in passcode to the account's confirmed number, written in `locale`."""
+    """Send (or resend) the sign-in passcode to the account's confirmed number, written in `locale`.
+
+    Nothing is sent while the second step is locked: the code could not be used anyway.
+    """
+    limits.ensure_not_locked(User.get_by_id(challenge.user_id))
     challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=True, locale=locale)
 
 

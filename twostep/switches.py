@@ -27,7 +27,11 @@ def turn_off(policy, user, *, ip="", user_agent=""):
     if policy.off_max_days:
         until = clock.now() + datetime.timedelta(days=policy.off_max_days)
     with db.atomic():
-        User.update(two_step="off", off_until=until).where(User.id == user.id).execute()
+        # Conditional on a kept number: an Unsubscribe from another tab may have come first.
+        switched = (User.update(two_step="off", off_until=until)
+                    .where(User.id == user.id, User.two_step != "none", User.phone.is_null(False)).execute())
+        if not switched:
+            raise TwoStepError(errors.WRONG_STATE, status=409)
         detail = f"until {until:%Y-%m-%d %H:%M} UTC" if until else ""
         events.record(user.id, "two_step_off", ip=ip, user_agent=user_agent, detail=detail)
     return until

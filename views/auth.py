@@ -4,6 +4,8 @@ After a correct password, an account with two-step verification on gets a
 pending sign-in and is sent to the passcode screen (views/second_step.py);
 nothing is signed in until that step succeeds.
 """
+import logging
+
 from flask import Blueprint, abort, current_app, flash, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -16,13 +18,15 @@ from views.forms import PasswordForm, SignInForm, SignUpForm, first_error
 from views.htmx import go, go_full, page
 from views.i18n import chosen_locale, error_text, locale, text
 from views.limiter import limit_posts
-from views.web import auth_session, client_ip, policy, sender, user_agent, who
+from views.web import auth_session, client_ip, policy, safe_next, sender, user_agent, who
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
 
 
 def start_signed_in_session(user):
     """Renew the session and sign `user` in (checklist item 24). Returns nothing the caller needs."""
+    accounts.end_session(session.get("sid"))  # a browser signed in as someone else: that session ends here
     session.clear()  # drops any pre-sign-in state and the old CSRF token
     session["sid"] = accounts.start_session(user.id, ip=client_ip(), user_agent=user_agent())
     login_user(user)
@@ -33,13 +37,6 @@ def renew_session_token():
     fresh = accounts.rotate_session(session.get("sid"))
     if fresh:
         session["sid"] = fresh
-
-
-def safe_next(target, default):
-    """Only same-site paths: an open redirect would let a link send users anywhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -73,6 +70,8 @@ def signin():
     if form.validate_on_submit():
         user = current_app.extensions["authenticator"].authenticate(form.email.data, form.password.data)
         if user is None:
+            # For the operator, never the email typed (it may be a password typed in the wrong box).
+            log.info("sign-in refused: wrong email or password ip=%s", client_ip())
             error = text(messages.SIGNIN_WRONG)
         elif signin_rules.needs_second_step(user):
             return _begin_second_step(user)

@@ -42,11 +42,19 @@ def whole_page(template, status=200, **context):
     return response
 
 
+def _current_path():
+    """The path of the page htmx is on (HX-Current-URL), or None when the header is unusable."""
+    try:
+        return urlsplit(request.headers.get("HX-Current-URL", "")).path
+    except ValueError:
+        return None
+
+
 def go(url):
     """Move on to `url` after a successful POST (or a step the user may not open yet)."""
     if is_htmx():
         location = {"path": url, "target": "#main", "swap": "innerHTML"}
-        if urlsplit(url).path == urlsplit(request.headers.get("HX-Current-URL", "")).path:
+        if urlsplit(url).path == _current_path():
             # The same step again (after Resend): no second history entry for the back button to land on.
             location["push"] = "false"
         response = make_response("", 200)

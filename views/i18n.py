@@ -130,7 +130,7 @@ def switch(code):
     page cannot change it.
     """
     from models import User
-    from views.auth import safe_next
+    from views.web import safe_next
 
     if code not in LANGUAGES:
         abort(404)

@@ -87,6 +87,7 @@ def unsubscribe():
 
 @bp.route("/recovery-code", methods=["GET", "POST"])
 @login_required
+@limit_posts
 def new_recovery_code():
     """A new recovery code replaces the old one, shown once."""
     prompt = recent_password_or_prompt()

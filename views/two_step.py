@@ -112,6 +112,8 @@ def resend():
     challenge, elsewhere = _gate("passcode")
     if elsewhere:
         return elsewhere
+    if challenge.verified_at:
+        return go(url_for("two_step.recovery"))  # the number is confirmed: a new code would be useless
     if not ButtonForm(prefix="resend").validate_on_submit():
         return page("two_step/passcode.html", status=400, error=text(messages.RELOAD),
                     **_passcode_context(challenge))
@@ -126,6 +128,7 @@ def resend():
 
 @bp.route("/recovery", methods=["GET", "POST"])
 @login_required
+@limit_posts
 def recovery():
     """STEP 5: the recovery code, shown once, with Copy Code and a download.
 

@@ -1,4 +1,6 @@
 """Small helpers the views share: the client's address, the rules' settings, flashing errors."""
+from urllib.parse import urlsplit
+
 from flask import current_app, g, request
 from flask_login import current_user
 
@@ -42,3 +44,17 @@ def refused(template, error, **context):
     if retry_after:
         response.headers["Retry-After"] = str(int(retry_after))
     return response
+
+
+def safe_next(target, default):
+    """`target` when it is a path on this site, else `default`: an open redirect would let a link send users anywhere.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a
+    slash, so "/\t/evil.com" or "/\\evil.com" would leave the site too.
+    """
+    if not target or not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return default
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in target):
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
