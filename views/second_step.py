@@ -8,16 +8,17 @@ from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
 from models import User
-from twostep import challenges, events
+from twostep import events
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
 from twostep.errors import NotBoxTicked, TwoStepError
-from views.auth import start_signed_in_session
 from views import messages
+from views.auth import start_signed_in_session
 from views.forms import ButtonForm, KeptForm, PasscodeForm, RecoveryCodeForm, first_error
 from views.htmx import go, go_full, page, whole_page
-from views.i18n import error_text, locale, show_phone, text
+from views.i18n import error_text, locale, text
 from views.limiter import limit_posts
+from views.passcode_screen import passcode_screen
 from views.web import client_ip, policy, refused, sender, who
 
 bp = Blueprint("second_step", __name__, url_prefix="/signin")
@@ -36,14 +37,7 @@ def _expired():
     return go_full(url_for("auth.signin"))
 
 
-def _passcode_context(challenge, form=None):
-    return {
-        "form": form or PasscodeForm(),
-        "resend_form": ButtonForm(prefix="resend"),
-        "masked_phone": show_phone(challenge.phone, masked=True),
-        "expires_in": challenges.expires_in(policy(), challenge),
-        "cooldown": challenges.cooldown_left(policy(), challenge),
-    }
+_passcode_context = passcode_screen
 
 
 def _complete(challenge):

@@ -11,14 +11,14 @@ import accounts
 from twostep import challenges, switches
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
-from twostep.errors import TwoStepError
-from twostep.errors import N_
+from twostep.errors import N_, TwoStepError
 from views import messages
 from views.auth import recent_password_or_prompt, renew_session_token
 from views.forms import ButtonForm, PasscodeForm, PhoneForm, first_error
 from views.htmx import go, page
 from views.i18n import locale, show_phone, text, when
 from views.limiter import limit_posts
+from views.passcode_screen import passcode_screen
 from views.web import client_ip, policy, refused, sender, who
 
 bp = Blueprint("settings", __name__, url_prefix="/two-step")
@@ -157,11 +157,7 @@ def _passcode_context(purpose, challenge, form=None):
     return {
         "purpose": purpose,
         "title": text(PASSCODE_PURPOSES[purpose]),
-        "form": form or PasscodeForm(),
-        "resend_form": ButtonForm(prefix="resend"),
-        "masked_phone": show_phone(challenge.phone, masked=True),
-        "expires_in": challenges.expires_in(policy(), challenge),
-        "cooldown": challenges.cooldown_left(policy(), challenge),
+        **passcode_screen(challenge, form),
     }
 
 

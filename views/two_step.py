@@ -10,15 +10,15 @@ from flask_login import current_user, login_required
 import accounts
 from twostep import challenges, enrolment
 from twostep.codes import format_recovery_code
-from twostep.errors import TwoStepError
-from twostep.errors import N_
+from twostep.errors import N_, TwoStepError
 from twostep.phones import format_phone
 from views import messages
 from views.auth import renew_session_token
 from views.forms import ButtonForm, KeptForm, PasscodeForm, PhoneForm, first_error
 from views.htmx import go, page
-from views.i18n import locale, show_phone, text
+from views.i18n import locale, text
 from views.limiter import limit_posts
+from views.passcode_screen import passcode_screen
 from views.web import client_ip, policy, refused, sender, who
 
 bp = Blueprint("two_step", __name__, url_prefix="/two-step")
@@ -72,14 +72,7 @@ def phone():
 
 
 def _passcode_context(challenge, form=None):
-    return step_context(
-        "passcode",
-        form=form or PasscodeForm(),
-        resend_form=ButtonForm(prefix="resend"),
-        masked_phone=show_phone(challenge.phone, masked=True),
-        expires_in=challenges.expires_in(policy(), challenge),
-        cooldown=challenges.cooldown_left(policy(), challenge),
-    )
+    return step_context("passcode", **passcode_screen(challenge, form))
 
 
 @bp.route("/passcode", methods=["GET", "POST"])
