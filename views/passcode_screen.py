@@ -1,8 +1,13 @@
-"""What every passcode screen shows: set-up, sign-in, Enable and a new number share one template part."""
+"""What every passcode screen shows and what its Resend does: set-up, sign-in, Enable and a new number."""
+from flask import flash
+
 from twostep import challenges
+from twostep.errors import TwoStepError
+from views import messages
 from views.forms import ButtonForm, PasscodeForm
-from views.i18n import show_phone
-from views.web import policy
+from views.htmx import go, page
+from views.i18n import show_phone, text
+from views.web import policy, refused
 
 
 def passcode_screen(challenge, form=None):
@@ -14,3 +19,19 @@ def passcode_screen(challenge, form=None):
         "expires_in": challenges.expires_in(policy(), challenge),
         "cooldown": challenges.cooldown_left(policy(), challenge),
     }
+
+
+def resend(template, context, send, screen_url):
+    """The Resend every passcode screen has: check the form, `send()` a new code, back to `screen_url`.
+
+    `context()` gives the screen's variables when it must be shown again
+    (a stale form, a cooldown, a cap, a provider failure).
+    """
+    if not ButtonForm(prefix="resend").validate_on_submit():
+        return page(template, status=400, error=text(messages.RELOAD), **context())
+    try:
+        send()
+    except TwoStepError as error:
+        return refused(template, error, **context())
+    flash(text(messages.RESENT), "info")
+    return go(screen_url)

@@ -14,11 +14,12 @@ from twostep.codes import format_recovery_code
 from twostep.errors import NotBoxTicked, TwoStepError
 from views import messages
 from views.auth import start_signed_in_session
-from views.forms import ButtonForm, KeptForm, PasscodeForm, RecoveryCodeForm, first_error
-from views.htmx import go, go_full, page, whole_page
+from views.forms import KeptForm, PasscodeForm, RecoveryCodeForm, first_error
+from views.htmx import go_full, page, whole_page
 from views.i18n import error_text, locale, text
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
+from views.passcode_screen import resend as resend_code
 from views.web import client_ip, policy, refused, sender, who
 
 bp = Blueprint("second_step", __name__, url_prefix="/signin")
@@ -73,16 +74,10 @@ def resend():
     challenge = _pending()
     if challenge is None:
         return _expired()
-    form = ButtonForm(prefix="resend")
-    if not form.validate_on_submit():
-        return page("signin/passcode.html", status=400, error=text(messages.RELOAD),
-                    **_passcode_context(challenge))
-    try:
-        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
-    except TwoStepError as error:
-        return refused("signin/passcode.html", error, **_passcode_context(challenge))
-    flash(text(messages.RESENT), "info")
-    return go(url_for("second_step.passcode"))
+    return resend_code(
+        "signin/passcode.html", lambda: _passcode_context(challenge),
+        lambda: signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale()),
+        url_for("second_step.passcode"))
 
 
 @bp.get("/another-method")

@@ -19,6 +19,7 @@ from views.htmx import go, page
 from views.i18n import locale, show_phone, text, when
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
+from views.passcode_screen import resend as resend_code
 from views.web import client_ip, policy, refused, sender, who
 
 bp = Blueprint("settings", __name__, url_prefix="/two-step")
@@ -195,13 +196,8 @@ def resend(purpose):
     challenge = _pending(purpose)
     if challenge is None:
         return go(url_for("account.personal"))
-    if not ButtonForm(prefix="resend").validate_on_submit():
-        return page("settings/passcode.html", status=400, error=text(messages.RELOAD),
-                    **_passcode_context(purpose, challenge))
-    try:
-        challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=(purpose == "enable"),
-                                 locale=locale())
-    except TwoStepError as error:
-        return refused("settings/passcode.html", error, **_passcode_context(purpose, challenge))
-    flash(text(messages.RESENT), "info")
-    return go(url_for("settings.passcode", purpose=purpose))
+    return resend_code(
+        "settings/passcode.html", lambda: _passcode_context(purpose, challenge),
+        lambda: challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(),
+                                         to_confirmed=(purpose == "enable"), locale=locale()),
+        url_for("settings.passcode", purpose=purpose))

@@ -19,6 +19,7 @@ from views.htmx import go, page
 from views.i18n import locale, text
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
+from views.passcode_screen import resend as resend_code
 from views.web import client_ip, policy, refused, sender, who
 
 bp = Blueprint("two_step", __name__, url_prefix="/two-step")
@@ -107,16 +108,11 @@ def resend():
         return elsewhere
     if challenge.verified_at:
         return go(url_for("two_step.recovery"))  # the number is confirmed: a new code would be useless
-    if not ButtonForm(prefix="resend").validate_on_submit():
-        return page("two_step/passcode.html", status=400, error=text(messages.RELOAD),
-                    **_passcode_context(challenge))
-    try:
-        challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=False,
-                                   locale=locale())
-    except TwoStepError as error:
-        return refused("two_step/passcode.html", error, **_passcode_context(challenge))
-    flash(text(messages.RESENT), "info")
-    return go(url_for("two_step.passcode"))
+    return resend_code(
+        "two_step/passcode.html", lambda: _passcode_context(challenge),
+        lambda: challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=False,
+                                         locale=locale()),
+        url_for("two_step.passcode"))
 
 
 @bp.route("/recovery", methods=["GET", "POST"])
