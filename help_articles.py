@@ -12,7 +12,8 @@ from models import HelpVote, db
 from core import clock
 from core.refusals import N_
 
-# slug -> title (a catalog message id; the views translate it). The slug is the URL (/help/<slug>) and the key of the votes.
+# slug -> title (a catalog message id; the views translate it). The slug is the URL (/help/<slug>), the key
+# of the votes and names the template (templates/help/<slug with underscores>.html).
 ARTICLES = {
     "two-step-verification": N_("How do I set up two-step verification?"),
     "two-step-verification-code": N_("Two-step verification code"),

@@ -5,6 +5,7 @@ operator changes the cost settings. A signed-in browser is an AuthSession
 row; the cookie only carries a random token naming it, so signing out or
 revoking a row really ends that session (checklist item 24).
 """
+import dataclasses
 import datetime
 import re
 import unicodedata
@@ -37,6 +38,21 @@ NO_SUCH_ACCOUNT = N_("No account with the email %(email)s.")  # operator tools (
 class AccountError(Refused):
     """Input the account rules refuse (a `Refused`: message id and parameters, translated by the views;
     str() is the English text, for the CLI and logs)."""
+
+
+@dataclasses.dataclass
+class Browser:
+    """The browser a change comes from: its address and User-Agent (for the security record) and
+    the token of its signed-in session (None before sign-in).
+
+    A rule that signs the browser in, or ends the account's other sessions, gives this browser a
+    new token in the same transaction and puts it in `session_token`; the view then stores it in
+    the cookie. The token is never logged.
+    """
+
+    ip: str = ""
+    user_agent: str = ""
+    session_token: str | None = dataclasses.field(default=None, repr=False)
 
 
 def make_hasher(config):
@@ -79,8 +95,13 @@ def check_new_password(password):
     return password
 
 
-def create_user(hasher, email, password, name, *, ip="", user_agent="", locale=None):
-    """Create an account (`locale`: the language chosen with the switcher, or None); raise AccountError for bad input or a taken email."""
+def create_user(hasher, email, password, name, *, browser=None, locale=None):
+    """Create an account; raise AccountError for bad input or a taken email.
+
+    `locale` is the language chosen with the switcher, or None. With a
+    `browser`, that browser is signed in to the new account in the same
+    transaction (its new token in `browser.session_token`).
+    """
     email = read_email(email)
     name = read_name(name)
     check_new_password(password)
@@ -90,7 +111,10 @@ def create_user(hasher, email, password, name, *, ip="", user_agent="", locale=N
             raise AccountError(EMAIL_TAKEN)
         user = User.create(email=email, name=name, password_hash=password_hash, created_at=clock.now(),
                            locale=locale)
-        events.record(user.id, "signup", ip=ip, user_agent=user_agent)
+        events.record(user.id, "signup", ip=browser.ip if browser else "",
+                      user_agent=browser.user_agent if browser else "")
+        if browser is not None:
+            start_session(user.id, browser)
     return user
 
 
@@ -126,10 +150,6 @@ class Authenticator:
             return False
 
 
-def user_by_id(user_id):
-    return User.get_by_id(user_id)
-
-
 def set_locale(user_id, code):
     """Keep the language chosen with the switcher on the account (signed-in users)."""
     User.update(locale=code).where(User.id == user_id).execute()
@@ -155,13 +175,25 @@ def disable_user(user, *, actor=events.ADMINISTRATOR):
     return bool(changed)
 
 
-def start_session(user_id, *, ip="", user_agent=""):
-    """A new signed-in session; returns the token for the browser's cookie."""
+def start_session(user_id, browser):
+    """Sign `browser` in to the account: a new session row, and the token for its cookie in
+    `browser.session_token`. The session it held before (signed in as someone else) ends."""
     token = new_token()
     now = clock.now()
-    AuthSession.create(token_hash=token_digest(token), user=user_id, created_at=now, password_at=now,
-                       ip=(ip or "")[:45], user_agent=(user_agent or "")[:255])
+    with db.atomic():
+        end_session(browser.session_token)
+        AuthSession.create(token_hash=token_digest(token), user=user_id, created_at=now, password_at=now,
+                           ip=(browser.ip or "")[:45], user_agent=(browser.user_agent or "")[:255])
+    browser.session_token = token
     return token
+
+
+def sign_in(user, browser):
+    """After the last step of sign-in: the session and its "signin" event, in one transaction."""
+    with db.atomic():
+        start_session(user.id, browser)
+        events.record(user.id, "signin", ip=browser.ip, user_agent=browser.user_agent)
+    return user
 
 
 def active_session(token, max_days=None):
@@ -177,30 +209,29 @@ def active_session(token, max_days=None):
 
 
 def end_session(token):
+    """Sign out the session with this token (nothing when there is none)."""
     if token:
         AuthSession.update(revoked_at=clock.now()).where(
             AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null()).execute()
 
 
-def revoke_other_sessions(user_id, keep_token):
-    """End every session of the user except the one making the change."""
-    return (AuthSession.update(revoked_at=clock.now())
-            .where(AuthSession.user == user_id, AuthSession.revoked_at.is_null(),
-                   AuthSession.token_hash != token_digest(keep_token or ""))
-            .execute())
+def end_other_sessions(user_id, browser):
+    """After a security change, inside its transaction: end every other session of the account, and
+    give this browser's session a new token (in `browser.session_token`).
 
-
-def rotate_session(token):
-    """Give this browser's session a new token after a security change (checklist item 24).
-
-    The row keeps its history (created, password time); only the token moves,
-    so a copy of the cookie taken before the change is anonymous afterwards.
+    Other browsers are signed out at once; a copy of this browser's cookie taken
+    before the change is anonymous afterwards. The row keeps its history
+    (created, password time): only the token moves. Returns how many sessions ended.
     """
+    keep = token_digest(browser.session_token or "")
+    ended = (AuthSession.update(revoked_at=clock.now())
+             .where(AuthSession.user == user_id, AuthSession.revoked_at.is_null(), AuthSession.token_hash != keep)
+             .execute())
     fresh = new_token()
-    changed = (AuthSession.update(token_hash=token_digest(fresh))
-               .where(AuthSession.token_hash == token_digest(token or ""), AuthSession.revoked_at.is_null())
-               .execute())
-    return fresh if changed else None
+    if (AuthSession.update(token_hash=token_digest(fresh))
+            .where(AuthSession.token_hash == keep, AuthSession.revoked_at.is_null()).execute()):
+        browser.session_token = fresh
+    return ended
 
 
 def password_confirmed(token):

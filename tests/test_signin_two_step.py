@@ -290,15 +290,23 @@ def test_twenty_parallel_correct_passcodes_give_one_session(app, client, auth, o
         user_id = challenges.find_challenge(token, "signin").user_id
         AuthSession.delete().execute()
 
-    results = _race(20, lambda: signin.complete_with_passcode(
-        policy, challenges.find_challenge(token, "signin"), code, lambda: accounts.start_session(user_id)))
-    session_tokens = [r for r in results if isinstance(r, str) and len(r) > 30]
-    assert len(session_tokens) == 1
+    browsers = []
+
+    def complete():
+        browser = accounts.Browser()
+        signed_in = signin.complete_with_passcode(policy, challenges.find_challenge(token, "signin"), code, browser)
+        browsers.append(browser)
+        return signed_in
+
+    results = _race(20, complete)
+    assert [r.id for r in results if not isinstance(r, str)] == [user_id]
+    assert len(browsers) == 1 and browsers[0].session_token
     with db.connection_context():
         assert AuthSession.select().count() == 1
 
 
 def test_twenty_parallel_uses_of_one_recovery_code_give_one_success(app, client, auth, outbox, enrolled):
+    import accounts
     from twostep import signin
     from twostep.challenges import open_challenge
 
@@ -312,13 +320,14 @@ def test_twenty_parallel_uses_of_one_recovery_code_give_one_success(app, client,
     def use():
         with lock:
             challenge = queue.pop()
-        return signin.complete_with_recovery_code(policy, challenge, enrolled, lambda: "session")
+        return signin.complete_with_recovery_code(policy, challenge, enrolled, accounts.Browser())
 
     results = _race(20, use)
     assert sum(1 for r in results if isinstance(r, tuple)) == 1
 
 
 def test_fifty_parallel_wrong_guesses_get_at_most_five_evaluated(app, client, auth, outbox, enrolled):
+    import accounts
     from twostep import challenges, signin
 
     auth.signin()
@@ -327,7 +336,7 @@ def test_fifty_parallel_wrong_guesses_get_at_most_five_evaluated(app, client, au
     policy = app.extensions["policy"]
     token = _pending_token(app, client)
     results = _race(50, lambda: signin.complete_with_passcode(
-        policy, challenges.find_challenge(token, "signin"), wrong, lambda: None))
+        policy, challenges.find_challenge(token, "signin"), wrong, accounts.Browser()))
     assert results.count("WrongCode") + results.count("CodeVoided") == 50
     with db.connection_context():
         # Each evaluated guess counts once on the code and once towards the account's lockout.

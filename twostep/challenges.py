@@ -62,23 +62,28 @@ def passcode_message(policy, code, locale="en"):
     return f"{text}\n\n@{policy.public_host} #{code}"
 
 
-def cooldown_left(policy, challenge):
-    """Seconds before Resend is allowed again (0 when it is)."""
+def cooldown_left(policy, challenge, now=None):
+    """Seconds before Resend is allowed again (0 when it is), at `now` (default: the clock's)."""
     if not challenge.code_sent_at:
         return 0
     ready = challenge.code_sent_at + datetime.timedelta(seconds=policy.resend_cooldown)
-    return max(0, int((ready - clock.now()).total_seconds() + 0.999))
+    return max(0, int((ready - (now or clock.now())).total_seconds() + 0.999))
 
 
-def expires_in(policy, challenge):
-    """Seconds the live passcode has left (0 when there is none or it has expired)."""
+def expires_in(policy, challenge, now=None):
+    """Seconds the live passcode has left (0 when there is none or it has expired), at `now`."""
     if not challenge.code_hash or not challenge.code_sent_at:
         return 0
     end = challenge.code_sent_at + datetime.timedelta(seconds=policy.passcode_ttl)
-    return max(0, int((end - clock.now()).total_seconds()))
+    return max(0, int((end - (now or clock.now())).total_seconds()))
 
 
-def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
+# Verifications whose number is already the account's confirmed one: sign-in and Enable. The set-up
+# wizard and a number change text a number not yet confirmed, which the per-IP cap also counts.
+TO_CONFIRMED_NUMBER = {"signin", "enable"}
+
+
+def send_passcode(policy, sender, challenge, *, ip, locale="en"):
     """Issue a new passcode for `challenge` and send it by SMS, written in `locale`.
 
     Raises Cooldown or SmsCapReached (nothing sent), or SendFailed (the
@@ -89,7 +94,8 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
     if wait:
         raise Cooldown(wait)
     record = limits.reserve_sms(policy, user_id=challenge.user_id, phone=challenge.phone, ip=ip,
-                                purpose=challenge.purpose, to_confirmed=to_confirmed)
+                                purpose=challenge.purpose,
+                                to_confirmed=challenge.purpose in TO_CONFIRMED_NUMBER)
     code = new_passcode()
     code_hash = passcode_hash(policy.passcode_key, challenge.id, code)
     now = clock.now()

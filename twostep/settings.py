@@ -1,11 +1,13 @@
 """Off, Enable, Unsubscribe, a new number and a new recovery code (help article, last notes).
 
-Each change is one transaction that also records a security event. The
-views ask for a recent password first (checklist item 21) and end the
-account's other sessions after it.
+Each change is one transaction that also records a security event and ends
+the account's other sessions (this browser's session gets a new token). The
+views ask for the password again first when it was not entered recently.
 """
 import datetime
 
+import accounts
+from accounts import Browser
 from models import AuthSession, Challenge, User, db
 from accounts import events
 from core import clock
@@ -22,8 +24,12 @@ def _require(user, *states):
         raise TwoStepError(refusals.WRONG_STATE, status=409)
 
 
-def turn_off(policy, user, *, ip="", user_agent=""):
-    """Off: stop asking for a passcode for a while; the number and recovery code are kept."""
+def turn_off(policy, user, browser=None):
+    """Off: stop asking for a passcode for a while; the number and recovery code are kept.
+
+    Returns when it turns back on by itself (None: it stays off until Enable).
+    """
+    browser = browser or Browser()
     _require(user, "on")
     until = None
     if policy.off_max_days:
@@ -35,28 +41,39 @@ def turn_off(policy, user, *, ip="", user_agent=""):
         if not switched:
             raise TwoStepError(refusals.WRONG_STATE, status=409)
         detail = f"until {until:%Y-%m-%d %H:%M} UTC" if until else ""
-        events.record(user.id, "two_step_off", ip=ip, user_agent=user_agent, detail=detail)
+        events.record(user.id, "two_step_off", ip=browser.ip, user_agent=browser.user_agent, detail=detail)
+        accounts.end_other_sessions(user.id, browser)
     return until
 
 
-def begin_enable(user):
-    """Enable: a passcode to the kept number must confirm it still reaches the user."""
+def begin_enable(policy, sender, user, *, ip, locale="en"):
+    """Enable: send a passcode to the kept number, which must confirm it still reaches the user.
+
+    Returns (challenge, token); the token goes in the browser's session.
+    """
     _require(user, "off")
-    return challenges.open_challenge(user.id, "enable", phone=user.phone)
+    challenge, token = challenges.open_challenge(user.id, "enable", phone=user.phone)
+    challenges.send_passcode(policy, sender, challenge, ip=ip, locale=locale)
+    return challenge, token
 
 
-def finish_enable(policy, challenge, raw_code, *, ip="", user_agent=""):
+def finish_enable(policy, challenge, raw_code, browser=None):
+    """The passcode sent by Enable: when right, two-step verification is on again."""
+    browser = browser or Browser()
+
     def switch_on():
         if not challenges.finish(challenge):
             raise FlowExpired()
         User.update(two_step="on", off_until=None).where(User.id == challenge.user_id).execute()
-        events.record(challenge.user_id, "two_step_enabled", ip=ip, user_agent=user_agent)
+        events.record(challenge.user_id, "two_step_enabled", ip=browser.ip, user_agent=browser.user_agent)
+        accounts.end_other_sessions(challenge.user_id, browser)
 
     challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_on)
 
 
-def unsubscribe(user, *, ip="", user_agent=""):
+def unsubscribe(user, browser=None):
     """Remove two-step verification completely: the number and the recovery code are deleted."""
+    browser = browser or Browser()
     _require(user, "on", "off")
     with db.atomic():
         # Verifications in progress for the old set-up end with it. (Challenges
@@ -65,17 +82,20 @@ def unsubscribe(user, *, ip="", user_agent=""):
             Challenge.user == user.id, Challenge.finished_at.is_null()).execute()
         User.update(two_step="none", phone=None, recovery_hash=None, off_until=None).where(
             User.id == user.id).execute()
-        events.record(user.id, "two_step_unsubscribed", ip=ip, user_agent=user_agent)
+        events.record(user.id, "two_step_unsubscribed", ip=browser.ip, user_agent=browser.user_agent)
+        accounts.end_other_sessions(user.id, browser)
 
 
-def regenerate_recovery_code(user, *, ip="", user_agent=""):
-    """A new recovery code replaces the old one, which stops working at once."""
+def regenerate_recovery_code(user, browser=None):
+    """A new recovery code replaces the old one, which stops working at once. Returns the code."""
+    browser = browser or Browser()
     _require(user, "on", "off")
     code = new_recovery_code()
     new_hash = hash_recovery_code(code)
     with db.atomic():
         User.update(recovery_hash=new_hash).where(User.id == user.id).execute()
-        events.record(user.id, "recovery_code_new", ip=ip, user_agent=user_agent)
+        events.record(user.id, "recovery_code_new", ip=browser.ip, user_agent=browser.user_agent)
+        accounts.end_other_sessions(user.id, browser)
     return code
 
 
@@ -86,17 +106,21 @@ def begin_number_change(policy, sender, user, raw_phone, *, ip, locale="en"):
     if phone == user.phone:
         raise TwoStepError(refusals.SAME_NUMBER)
     challenge, token = challenges.open_challenge(user.id, "change", phone=phone)
-    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=False, locale=locale)
+    challenges.send_passcode(policy, sender, challenge, ip=ip, locale=locale)
     return challenge, token
 
 
-def finish_number_change(policy, challenge, raw_code, *, ip="", user_agent=""):
+def finish_number_change(policy, challenge, raw_code, browser=None):
+    """The passcode sent to the new number: when right, it replaces the old one."""
+    browser = browser or Browser()
+
     def switch_number():
         if not challenges.finish(challenge):
             raise FlowExpired()
         User.update(phone=challenge.phone).where(User.id == challenge.user_id).execute()
-        events.record(challenge.user_id, "number_changed", ip=ip, user_agent=user_agent,
+        events.record(challenge.user_id, "number_changed", ip=browser.ip, user_agent=browser.user_agent,
                       detail=f"to {mask_phone(challenge.phone)}")
+        accounts.end_other_sessions(challenge.user_id, browser)
 
     challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_number)
 

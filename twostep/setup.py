@@ -5,6 +5,8 @@ shown -> "I kept this number in a safe place" ticked. Progress lives on the
 enrolment's Challenge row, not on the account, so leaving half-way changes
 nothing; the account changes only in `confirm()`, in one transaction.
 """
+import accounts
+from accounts import Browser
 from models import Challenge, User, db
 from accounts import events
 from core import clock
@@ -55,7 +57,7 @@ def choose_phone(policy, sender, challenge, raw_phone, *, ip, locale="en"):
         challenge.verified_at = challenge.recovery_shown_at = None
     elif challenge.verified_at or (challenge.code_hash and challenges.expires_in(policy, challenge)):
         return  # "Continue" again with the same number: it is confirmed, or its live code still stands
-    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=False, locale=locale)
+    challenges.send_passcode(policy, sender, challenge, ip=ip, locale=locale)
 
 
 def issue_recovery_code(challenge):
@@ -73,8 +75,12 @@ def issue_recovery_code(challenge):
     return code
 
 
-def confirm(challenge, ticked, *, ip="", user_agent=""):
-    """STEP 6: with the box ticked, turn two-step verification on, all in one transaction."""
+def confirm(challenge, ticked, browser=None):
+    """STEP 6: with the box ticked, turn two-step verification on, all in one transaction.
+
+    The account's other sessions end there too (this browser's gets a new token).
+    """
+    browser = browser or Browser()
     if not ticked:
         raise NotBoxTicked()
     fresh = Challenge.get_by_id(challenge.id)
@@ -87,4 +93,5 @@ def confirm(challenge, ticked, *, ip="", user_agent=""):
                     .where(User.id == fresh.user_id, User.two_step == "none").execute())
         if not switched:
             raise FlowExpired(refusals.ALREADY_SET_UP)
-        events.record(fresh.user_id, "two_step_on", ip=ip, user_agent=user_agent)
+        events.record(fresh.user_id, "two_step_on", ip=browser.ip, user_agent=browser.user_agent)
+        accounts.end_other_sessions(fresh.user_id, browser)

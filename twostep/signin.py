@@ -5,6 +5,7 @@ and expires after PENDING_SIGNIN_MINUTES. Only a correct passcode or
 recovery code for that challenge completes the sign-in, and it does so in the
 same transaction that uses the code up.
 """
+import accounts
 from models import User, db
 from accounts import events
 from core import clock
@@ -50,24 +51,29 @@ def send_code(policy, sender, challenge, *, ip, locale="en"):
     Nothing is sent while the second step is locked: the code could not be used anyway.
     """
     limits.ensure_not_locked(User.get_by_id(challenge.user_id))
-    challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=True, locale=locale)
+    challenges.send_passcode(policy, sender, challenge, ip=ip, locale=locale)
 
 
-def complete_with_passcode(policy, challenge, raw_code, start_session):
-    """Check the passcode; when right, finish the challenge and call `start_session()` in one transaction."""
+def complete_with_passcode(policy, challenge, raw_code, browser):
+    """Check the passcode; when right, sign `browser` in, all in the transaction that uses the code up.
+
+    Finishing the pending sign-in, the new session (its token in
+    `browser.session_token`) and the "signin" event commit together or not at
+    all. Returns the account signed in.
+    """
 
     def finish():
         if not challenges.finish(challenge):
             raise FlowExpired()
-        return start_session()
+        return accounts.sign_in(User.get_by_id(challenge.user_id), browser)
 
     return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish)
 
 
-def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
-    """Sign in with the recovery code: it is used up and a new one replaces it.
+def complete_with_recovery_code(policy, challenge, raw_code, browser):
+    """Sign `browser` in with the recovery code: it is used up and a new one replaces it.
 
-    Returns (start_session's result, the new recovery code to show once).
+    Returns (the account signed in, the new recovery code to show once).
     """
     code = read_recovery_code(raw_code)
     if code is None:
@@ -90,9 +96,9 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
                     .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute()):
                 raise WrongRecoveryCode(refusals.RECOVERY_USED)
             limits.record_success(user.id)
-            events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
-            result = start_session()
+            events.record(user.id, "signin_recovery", ip=browser.ip, user_agent=browser.user_agent)
+            accounts.start_session(user.id, browser)
     except WrongRecoveryCode:
         limits.release_try(user.id)  # a right code that lost the race is not a wrong guess
         raise
-    return result, new_code
+    return user, new_code

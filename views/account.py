@@ -9,12 +9,12 @@ from accounts import events
 from core.refusals import Refused
 from twostep import signin as signin_rules
 from views import messages
-from views.forms import ButtonForm, PasswordForm, SignUpForm, first_error
-from views.htmx import go, go_full, page
-from views.i18n import chosen_locale, detail, error_text, show_phone, text
+from views.forms import ButtonForm, PasswordForm, SignUpForm
+from views.htmx import form_page, go, go_full, page, refused
+from views.i18n import chosen_locale, detail, show_phone, text
 from views.limiter import limit_posts
-from views.sessions import start_signed_in_session
-from views.web import safe_next, who
+from views.sessions import signed_in, this_browser
+from views.web import safe_next
 
 bp = Blueprint("account", __name__)
 
@@ -35,34 +35,34 @@ def dashboard():
 @bp.route("/signup", methods=["GET", "POST"])
 @limit_posts
 def signup():
-    """Create an account (switched off with ALLOW_SIGNUP=0)."""
+    """Create an account (switched off with ALLOW_SIGNUP=0); the new account is signed in."""
     if not current_app.config["ALLOW_SIGNUP"]:
         abort(404)
     form = SignUpForm()
-    error = None
     if form.validate_on_submit():
+        browser = this_browser()
         try:
             user = accounts.create_user(current_app.extensions["password_hasher"], form.email.data,
-                                        form.password.data, form.name.data, locale=chosen_locale(), **who())
-        except Refused as refused:
-            error = error_text(refused)
-        else:
-            start_signed_in_session(user)
-            return go_full(url_for("account.dashboard"))
-    elif form.is_submitted():
-        error = first_error(form)
-    return page("account/signup.html", status=422 if error else 200, form=form, error=error)
+                                        form.password.data, form.name.data, browser=browser, locale=chosen_locale())
+        except Refused as error:
+            return refused("account/signup.html", error, form=form)
+        signed_in(user, browser)
+        return go_full(url_for("account.dashboard"))
+    return form_page("account/signup.html", form)
 
 
-
-
-
-def two_step_summary(user):
-    """What the Two-step verification section shows: state, masked number, Off-until date."""
+def personal_context(user):
+    """account/personal.html's variables: the Two-step verification section shows state, masked number,
+    Off-until date."""
     return {
-        "state": signin_rules.effective_state(user),
-        "masked_phone": show_phone(user.phone, masked=True),
-        "off_until": signin_rules.off_until(user),
+        "tab": "personal",
+        "user": user,
+        "two_step": {
+            "state": signin_rules.effective_state(user),
+            "masked_phone": show_phone(user.phone, masked=True),
+            "off_until": signin_rules.off_until(user),
+        },
+        "button_form": ButtonForm(),
     }
 
 
@@ -70,41 +70,32 @@ def two_step_summary(user):
 @login_required
 def personal():
     """Personal information: name, email and the Two-step verification section."""
-    return page("account/personal.html", tab="personal", user=current_user,
-                two_step=two_step_summary(current_user), button_form=ButtonForm())
+    return page("account/personal.html", **personal_context(current_user))
+
+
+def activity_context(user, recent):
+    """account/activity.html's variables: the events, what each kind means and its detail, in the reader's language."""
+    return {"tab": "activity", "user": user, "events": recent,
+            "labels": {kind: text(label) for kind, label in events.LABELS.items()}, "detail": detail}
 
 
 @bp.get("/account/activity")
 @login_required
 def activity():
     """Security activity: what changed, when, from which browser and IP."""
-    return page("account/activity.html", tab="activity", user=current_user,
-                events=events.recent(current_user.id), labels=event_labels(), detail=event_detail)
-
-
-def event_labels():
-    """What each kind of event means, in the reader's language."""
-    return {kind: text(label) for kind, label in events.LABELS.items()}
-
-
-def event_detail(text):
-    """An event's stored detail ('until 2026-12-05 13:00 UTC', 'to +81 ••••••••78') for this reader."""
-    return detail(text)
+    return page("account/activity.html", **activity_context(current_user, events.recent(current_user.id)))
 
 
 @bp.route("/reauth", methods=["GET", "POST"])
 @login_required
 @limit_posts
 def reauth():
-    """Ask for the password again before a sensitive change (checklist item 21)."""
+    """Ask for the password again before a sensitive change (Off, Enable, Unsubscribe, a new number or code)."""
     form = PasswordForm()
-    error = None
     target = safe_next(request.values.get("next"), url_for("account.personal"))
     if form.validate_on_submit():
         if current_app.extensions["authenticator"].check_password(current_user, form.password.data):
             accounts.password_confirmed(session.get("sid"))
             return go(target)
-        error = text(messages.REAUTH_WRONG)
-    elif form.is_submitted():
-        error = first_error(form)
-    return page("account/reauth.html", status=422 if error else 200, form=form, error=error, next=target)
+        return page("account/reauth.html", status=422, form=form, error=text(messages.REAUTH_WRONG), next=target)
+    return form_page("account/reauth.html", form, next=target)

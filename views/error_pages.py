@@ -28,8 +28,13 @@ OTHER_MESSAGE = N_("Something went wrong.")
 UNEXPECTED_MESSAGE = N_("Something went wrong on our side. Please try again.")
 
 
+def error_context(status, message):
+    """errors/error.html's variables: the status and the message id `message`, in the reader's language."""
+    return {"status_code": status, "message": text(message)}
+
+
 def _error_page(status, message, retry_after=None):
-    response = page("errors/error.html", status=status, status_code=status, message=text(message))
+    response = page("errors/error.html", status=status, **error_context(status, message))
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response

@@ -1,15 +1,3 @@
-"""Development only: the gallery at /dev/gallery, every page and wizard step in every state.
-
-For designers (in the manner of Flask-Security-Too's view_scaffold.py): each
-entry renders a real template with sample context, as the whole page
-(/dev/gallery/<slug>) or as the `main` block htmx swaps in
-(/dev/gallery/<slug>?fragment=1, or an HX-Request header). Nothing is
-written to the database; the user is a stand-in object. Served by views/dev.py,
-in debug and testing only, like the outboxes.
-
-Error messages come from the real rule exceptions through the same
-translation the views use, so a state here reads exactly as it does live.
-"""
 import datetime
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -18,22 +6,17 @@ from flask import abort, flash, make_response, request
 from flask_login import AnonymousUserMixin
 from jinja2_fragments.flask import render_block
 
-import accounts
-import help_articles
-from accounts import notices
+from accounts import AccountError, EMAIL_TAKEN, notices
 from core.clock import now
 from core.phones import PHONE_INVALID, PhoneRejected
+from core.refusals import Refused
 from twostep import challenges, refusals
-from twostep.codes import format_recovery_code, new_recovery_code
-from views.error_pages import CSRF_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
+from twostep.codes import new_recovery_code
+from views import account, error_pages, help, messages, settings, setup, signin
 from views.forms import (ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm,
-                         SignUpForm, VoteForm)
+                         SignUpForm)
 from views.htmx import FRAGMENT_BLOCK, page
-from views import messages
-from views.account import event_detail, event_labels
 from views.i18n import error_text, locale, show_phone, text
-from views.settings import PASSCODE_PURPOSES
-from views.setup import step_context
 from views.web import policy
 
 SAMPLE_PHONE = "+819012345678"
@@ -49,9 +32,10 @@ class Entry:
     flashes: tuple = field(default=())  # (category, message id) flashed before rendering
 
 
-def _user():
+def _user(two_step="on", off_until=None):
+    phone = SAMPLE_PHONE if two_step != "none" else None
     return SimpleNamespace(id=0, name="Ann Example", email="ann@example.com", is_authenticated=True,
-                           is_active=True, is_anonymous=False, two_step="on", phone=SAMPLE_PHONE,
+                           is_active=True, is_anonymous=False, two_step=two_step, phone=phone, off_until=off_until,
                            get_id=lambda: "0")
 
 
@@ -63,58 +47,46 @@ def _anonymous(**context):
     return {"current_user": AnonymousUserMixin(), **context}
 
 
-def _err(error):
-    return error_text(error)
+def _form(form, error=None, **context):
+    """What form_page() and refused() give a form step: the form, its error (a Refused, or None) and the rest."""
+    return {"form": form, "error": error_text(error) if isinstance(error, Refused) else error, **context}
 
 
-def _wizard(step, **context):
-    return _signed_in(**step_context(step, **context))
-
-
-def _passcode(error=None, expires_in=None, cooldown=0, code=""):
-    form = PasscodeForm()
-    form.code.data = code
-    return {
-        "form": form,
-        "resend_form": ButtonForm(prefix="resend"),
-        "masked_phone": show_phone(SAMPLE_PHONE, masked=True),
-        "expires_in": policy().passcode_ttl if expires_in is None else expires_in,
-        "cooldown": cooldown,
-        "error": error,
-    }
-
-
-def _phone_form(value=""):
-    form = PhoneForm()
-    form.phone.data = value
+def _filled(form_class, **data):
+    form = form_class()
+    for name, value in data.items():
+        getattr(form, name).data = value
     return form
 
 
-def _sample_code():
-    return format_recovery_code(new_recovery_code())
+def _sent(ago=0, live=True):
+    """A verification to SAMPLE_PHONE whose passcode was sent `ago` seconds before AT (`live=False`: none is
+    live), and AT: the screen's timers are counted at that moment, so they read exactly `ago` later."""
+    at = now()
+    return SimpleNamespace(phone=SAMPLE_PHONE, code_hash="sample" if live else None,
+                           code_sent_at=at - datetime.timedelta(seconds=ago)), at
 
 
-def _two_step(state, off_until=None):
-    return {"state": state, "masked_phone": show_phone(SAMPLE_PHONE, masked=True) if state != "none" else "",
-            "off_until": off_until}
+def _expired():
+    return _sent(policy().passcode_ttl + 10)
 
 
 def _events():
     at = now()
+    masked = show_phone(SAMPLE_PHONE, masked=True, region=None)
     rows = [
         ("recovery_code_new", "", 5),
-        ("number_changed", "to " + show_phone(SAMPLE_PHONE, masked=True, region=None), 60),
+        ("number_changed", "to " + masked, 60),
         ("two_step_off", f"until {at + datetime.timedelta(days=7):%Y-%m-%d %H:%M} UTC", 120),
         ("two_step_on", "", 600),
         ("signin", "", 700),
         ("signup", "", 800),
     ]
-    return {"events": [SimpleNamespace(kind=kind, detail=detail, created_at=at - datetime.timedelta(minutes=ago),
-                                       user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) "
-                                                  "AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1",
-                                       ip="203.0.113.7")
-                        for kind, detail, ago in rows],
-            "labels": event_labels(), "detail": event_detail}
+    return [SimpleNamespace(kind=kind, detail=detail, actor="", created_at=at - datetime.timedelta(minutes=ago),
+                            user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) "
+                                       "AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1",
+                            ip="203.0.113.7")
+            for kind, detail, ago in rows]
 
 
 def _outbox():
@@ -123,9 +95,7 @@ def _outbox():
 
 
 def _article(slug, helpful, total, mine=None, thanks=False, error=None):
-    return {"title": text(help_articles.title(slug)), "policy": policy(), "ttl_minutes": policy().passcode_ttl // 60,
-            "vote": {"slug": slug, "helpful": helpful, "total": total, "mine": mine, "thanks": thanks,
-                     "error": error, "form": VoteForm(formdata=None)}}
+    return help.article_context(slug, help.vote_context(slug, helpful, total, mine, error=error, thanks=thanks))
 
 
 def _mail():
@@ -137,142 +107,152 @@ def _mail():
     return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]
 
 
+def _wrong_password(reauth=False):
+    return text(messages.REAUTH_WRONG if reauth else messages.SIGNIN_WRONG)
+
+
 def _entries():
     """Every entry, in the order a user meets them."""
     p = policy
     E = Entry
+    signin_passcode = signin.passcode_context
+    wizard_passcode = setup.passcode_context
+    step = setup.step_context
     return [
         # Signing up and in
-        E("signup", "Sign up", "empty", "account/signup.html", lambda: _anonymous(form=SignUpForm(), error=None)),
+        E("signup", "Sign up", "empty", "account/signup.html", lambda: _anonymous(**_form(SignUpForm()))),
         E("signup-error", "Sign up", "error: email taken", "account/signup.html",
-          lambda: _anonymous(form=SignUpForm(), error=_err(accounts.AccountError(accounts.EMAIL_TAKEN)))),
-        E("signin", "Sign in", "empty", "signin/password.html", lambda: _anonymous(form=SignInForm(), error=None)),
+          lambda: _anonymous(**_form(SignUpForm(), AccountError(EMAIL_TAKEN)))),
+        E("signin", "Sign in", "empty", "signin/password.html", lambda: _anonymous(**_form(SignInForm()))),
         E("signin-error", "Sign in", "error: wrong password", "signin/password.html",
-          lambda: _anonymous(form=SignInForm(), error=_wrong_password())),
+          lambda: _anonymous(**_form(SignInForm(), _wrong_password()))),
         E("signin-signed-out", "Sign in", "after signing out (message)", "signin/password.html",
-          lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.SIGNED_OUT),)),
+          lambda: _anonymous(**_form(SignInForm())), flashes=(("info", messages.SIGNED_OUT),)),
         E("signin-expired", "Sign in", "pending sign-in expired", "signin/password.html",
-          lambda: _anonymous(form=SignInForm(), error=None), flashes=(("error", messages.SIGNIN_EXPIRED),)),
+          lambda: _anonymous(**_form(SignInForm())), flashes=(("error", messages.SIGNIN_EXPIRED),)),
         E("reauth", "Confirm your password", "empty", "account/reauth.html",
-          lambda: _signed_in(form=PasswordForm(), error=None, next="/two-step/off")),
+          lambda: _signed_in(**_form(PasswordForm(), next="/two-step/off"))),
         E("reauth-error", "Confirm your password", "error: wrong password", "account/reauth.html",
-          lambda: _signed_in(form=PasswordForm(), error=_wrong_password(reauth=True), next="/two-step/off")),
+          lambda: _signed_in(**_form(PasswordForm(), _wrong_password(reauth=True), next="/two-step/off"))),
         # Sign-in second step
         E("signin-passcode", "Sign-in passcode", "just sent (resend cooldown)", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(cooldown=p().resend_cooldown))),
+          lambda: _anonymous(**_form(PasscodeForm(), **signin_passcode(*_sent())))),
         E("signin-passcode-ready", "Sign-in passcode", "Resend available", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(expires_in=185))),
+          lambda: _anonymous(**_form(PasscodeForm(), **signin_passcode(*_sent(115))))),
         E("signin-passcode-wrong", "Sign-in passcode", "error: wrong code", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(refusals.WrongCode(3)), code="123455", expires_in=170))),
+          lambda: _anonymous(**_form(_filled(PasscodeForm, code="123455"), refusals.WrongCode(3),
+                                     **signin_passcode(*_sent(130))))),
         E("signin-passcode-expired", "Sign-in passcode", "expired code", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(refusals.CodeExpired()), expires_in=0, code="123456"))),
+          lambda: _anonymous(**_form(_filled(PasscodeForm, code="123456"), refusals.CodeExpired(),
+                                     **signin_passcode(*_expired())))),
         E("signin-passcode-voided", "Sign-in passcode", "code stopped working", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(refusals.CodeVoided()), expires_in=0))),
+          lambda: _anonymous(**_form(PasscodeForm(), refusals.CodeVoided(), **signin_passcode(*_sent(40, live=False))))),
         E("signin-passcode-cooldown", "Sign-in passcode", "error: resend cooldown", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(refusals.Cooldown(12)), cooldown=12, expires_in=288))),
+          lambda: _anonymous(**_form(PasscodeForm(), refusals.Cooldown(12), **signin_passcode(*_sent(18))))),
         E("signin-passcode-locked", "Sign-in passcode", "locked after wrong codes", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(refusals.Locked(14 * 60)), expires_in=0))),
+          lambda: _anonymous(**_form(PasscodeForm(), refusals.Locked(14 * 60),
+                                     **signin_passcode(*_sent(60, live=False))))),
         E("signin-passcode-cap", "Sign-in passcode", "SMS cap reached", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(refusals.SmsCapReached(3600, refusals.CAP_ACCOUNT_HOUR)),
-                                         expires_in=0))),
+          lambda: _anonymous(**_form(PasscodeForm(), refusals.SmsCapReached(3600, refusals.CAP_ACCOUNT_HOUR),
+                                     **signin_passcode(*_expired())))),
         E("signin-passcode-send-failed", "Sign-in passcode", "SMS could not be sent", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(refusals.SendFailed()), expires_in=0))),
+          lambda: _anonymous(**_form(PasscodeForm(), refusals.SendFailed(),
+                                     **signin_passcode(*_sent(0, live=False))))),
         E("signin-passcode-resent", "Sign-in passcode", "after Resend (message)", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(cooldown=p().resend_cooldown)), flashes=(("info", messages.RESENT),)),
+          lambda: _anonymous(**_form(PasscodeForm(), **signin_passcode(*_sent()))), flashes=(("info", messages.RESENT),)),
         E("another-method", "Try another method", "choices", "signin/another_method.html", lambda: _anonymous()),
         E("signin-recovery", "Recovery code entry", "empty", "signin/recovery.html",
-          lambda: _anonymous(form=RecoveryCodeForm(), error=None)),
+          lambda: _anonymous(**_form(RecoveryCodeForm()))),
         E("signin-recovery-wrong", "Recovery code entry", "error: wrong code", "signin/recovery.html",
-          lambda: _anonymous(form=RecoveryCodeForm(), error=_err(refusals.WrongRecoveryCode()))),
+          lambda: _anonymous(**_form(RecoveryCodeForm(), refusals.WrongRecoveryCode()))),
         E("signin-recovery-format", "Recovery code entry", "error: not a recovery code", "signin/recovery.html",
-          lambda: _anonymous(form=RecoveryCodeForm(), error=_err(refusals.TwoStepError(refusals.RECOVERY_FORMAT)))),
+          lambda: _anonymous(**_form(RecoveryCodeForm(), refusals.TwoStepError(refusals.RECOVERY_FORMAT)))),
         E("signin-new-recovery-code", "New recovery code after sign-in", "new code shown",
-          "signin/new_recovery_code.html",
-          lambda: _signed_in(recovery_code=_sample_code(), site_name=p().site_name)),
+          "signin/new_recovery_code.html", lambda: _signed_in(**signin.new_recovery_code_context(new_recovery_code()))),
         E("signin-recovery-kept", "New recovery code after sign-in", "tick the box", "signin/recovery_kept.html",
-          lambda: _signed_in(form=KeptForm(), error=None, user=_user())),
+          lambda: _signed_in(**_form(KeptForm()))),
         E("signin-recovery-kept-error", "New recovery code after sign-in", "error: box not ticked",
-          "signin/recovery_kept.html",
-          lambda: _signed_in(form=KeptForm(), error=_err(refusals.NotBoxTicked()), user=_user())),
+          "signin/recovery_kept.html", lambda: _signed_in(**_form(KeptForm(), refusals.NotBoxTicked()))),
         # Dashboard and Account
         E("dashboard", "Dashboard", "signed in", "account/dashboard.html", lambda: _signed_in()),
         E("account-not-set-up", "Account", "two-step not set up", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("none"), button_form=ButtonForm())),
+          lambda: _signed_in(**account.personal_context(_user("none")))),
         E("account-on", "Account", "two-step on", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm()),
-          flashes=(("info", messages.TWO_STEP_ON),)),
+          lambda: _signed_in(**account.personal_context(_user("on"))), flashes=(("info", messages.TWO_STEP_ON),)),
         E("account-off-until", "Account", "Off until a date", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), button_form=ButtonForm(),
-                             two_step=_two_step("off", now() + datetime.timedelta(days=p().off_max_days or 7)))),
+          lambda: _signed_in(**account.personal_context(
+              _user("off", now() + datetime.timedelta(days=p().off_max_days or 7))))),
         E("account-off", "Account", "Off until Enable", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("off"), button_form=ButtonForm())),
+          lambda: _signed_in(**account.personal_context(_user("off")))),
         E("activity", "Account", "security activity", "account/activity.html",
-          lambda: _signed_in(tab="activity", user=_user(), **_events())),
+          lambda: _signed_in(**account.activity_context(_user(), _events()))),
         E("activity-empty", "Account", "security activity, empty", "account/activity.html",
-          lambda: _signed_in(tab="activity", user=_user(), events=[], labels={}, detail=event_detail)),
+          lambda: _signed_in(**account.activity_context(_user(), []))),
         # Set-up wizard
         E("wizard-phone", "Set-up wizard", "STEP 3 phone number, empty", "setup/phone.html",
-          lambda: _wizard("phone", form=_phone_form(), error=None)),
+          lambda: _signed_in(**_form(PhoneForm(), **step("phone")))),
         E("wizard-phone-error", "Set-up wizard", "STEP 3 phone number, error", "setup/phone.html",
-          lambda: _wizard("phone", form=_phone_form("090-1234"), error=_err(PhoneRejected(PHONE_INVALID)))),
+          lambda: _signed_in(**_form(_filled(PhoneForm, phone="090-1234"), PhoneRejected(PHONE_INVALID),
+                                     **step("phone")))),
         E("wizard-phone-edit", "Set-up wizard", "STEP 3 after Edit (number kept)", "setup/phone.html",
-          lambda: _wizard("phone", form=_phone_form(show_phone(SAMPLE_PHONE, region="JP")), error=None)),
+          lambda: _signed_in(**_form(_filled(PhoneForm, phone=show_phone(SAMPLE_PHONE, region="JP")),
+                                     **step("phone")))),
         E("wizard-passcode", "Set-up wizard", "STEP 4 passcode just sent", "setup/passcode.html",
-          lambda: _wizard("passcode", **_passcode(cooldown=p().resend_cooldown))),
+          lambda: _signed_in(**_form(PasscodeForm(), **wizard_passcode(*_sent())))),
         E("wizard-passcode-wrong", "Set-up wizard", "STEP 4 error: wrong code", "setup/passcode.html",
-          lambda: _wizard("passcode", **_passcode(error=_err(refusals.WrongCode(1)), code="000000", expires_in=240))),
+          lambda: _signed_in(**_form(_filled(PasscodeForm, code="000000"), refusals.WrongCode(1),
+                                     **wizard_passcode(*_sent(60))))),
         E("wizard-passcode-expired", "Set-up wizard", "STEP 4 expired code", "setup/passcode.html",
-          lambda: _wizard("passcode", **_passcode(error=_err(refusals.CodeExpired()), expires_in=0))),
+          lambda: _signed_in(**_form(PasscodeForm(), refusals.CodeExpired(), **wizard_passcode(*_expired())))),
         E("wizard-passcode-cooldown", "Set-up wizard", "STEP 4 error: resend cooldown", "setup/passcode.html",
-          lambda: _wizard("passcode", **_passcode(error=_err(refusals.Cooldown(25)), cooldown=25, expires_in=295))),
+          lambda: _signed_in(**_form(PasscodeForm(), refusals.Cooldown(25), **wizard_passcode(*_sent(5))))),
         E("wizard-passcode-locked", "Set-up wizard", "STEP 4 locked", "setup/passcode.html",
-          lambda: _wizard("passcode", **_passcode(error=_err(refusals.Locked(60)), expires_in=0))),
+          lambda: _signed_in(**_form(PasscodeForm(), refusals.Locked(60), **wizard_passcode(*_sent(60, live=False))))),
         E("wizard-recovery", "Set-up wizard", "STEP 5 recovery code shown", "setup/recovery.html",
-          lambda: _wizard("recovery", recovery_code=_sample_code(), form=ButtonForm(), site_name=p().site_name)),
+          lambda: _signed_in(**setup.recovery_context(new_recovery_code()))),
         E("wizard-recovery-shown", "Set-up wizard", "STEP 5 already shown", "setup/recovery.html",
-          lambda: _wizard("recovery", recovery_code=None, form=ButtonForm(), site_name=p().site_name)),
+          lambda: _signed_in(**setup.recovery_context())),
         E("wizard-confirm", "Set-up wizard", "STEP 6 confirmation", "setup/confirm.html",
-          lambda: _wizard("confirm", form=KeptForm(), error=None)),
+          lambda: _signed_in(**_form(KeptForm(), **step("confirm")))),
         E("wizard-confirm-error", "Set-up wizard", "STEP 6 error: box not ticked", "setup/confirm.html",
-          lambda: _wizard("confirm", form=KeptForm(), error=_err(refusals.NotBoxTicked()))),
+          lambda: _signed_in(**_form(KeptForm(), refusals.NotBoxTicked(), **step("confirm")))),
         # Changes after set-up
-        E("off", "Off", "confirm", "settings/off.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, off_days=p().off_max_days)),
+        E("off", "Off", "confirm", "settings/off.html", lambda: _signed_in(**_form(ButtonForm(), **settings.off_context()))),
         E("off-forever", "Off", "confirm, no time limit", "settings/off.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, off_days=0)),
+          lambda: _signed_in(**_form(ButtonForm(), **{**settings.off_context(), "off_days": 0}))),
         E("enable", "Enable", "confirm", "settings/enable.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True))),
+          lambda: _signed_in(**_form(ButtonForm(), **settings.enable_context(_user("off"))))),
         E("enable-error", "Enable", "error: SMS cap", "settings/enable.html",
-          lambda: _signed_in(form=ButtonForm(), masked_phone=show_phone(SAMPLE_PHONE, masked=True),
-                             error=_err(refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY)))),
+          lambda: _signed_in(**_form(ButtonForm(), refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY),
+                                     **settings.enable_context(_user("off"))))),
         E("enable-passcode", "Enable", "passcode", "settings/passcode.html",
-          lambda: _signed_in(purpose="enable", **_settings_passcode("enable"))),
+          lambda: _signed_in(**_form(PasscodeForm(), **settings.passcode_context("enable", *_sent())))),
         E("unsubscribe", "Unsubscribe", "confirm", "settings/unsubscribe.html",
-          lambda: _signed_in(form=ButtonForm(), error=None)),
+          lambda: _signed_in(**_form(ButtonForm()))),
         E("new-recovery-code", "New recovery code", "confirm", "settings/new_recovery_code.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, recovery_code=None)),
+          lambda: _signed_in(**_form(ButtonForm(), **settings.new_recovery_code_page_context()))),
         E("new-recovery-code-shown", "New recovery code", "new code shown", "settings/new_recovery_code.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, recovery_code=_sample_code(), site_name=p().site_name)),
-        E("number", "Change number", "empty", "settings/number.html",
-          lambda: _signed_in(form=_phone_form(), error=None)),
+          lambda: _signed_in(**_form(ButtonForm(), **settings.new_recovery_code_page_context(new_recovery_code())))),
+        E("number", "Change number", "empty", "settings/number.html", lambda: _signed_in(**_form(PhoneForm()))),
         E("number-error", "Change number", "error: same number", "settings/number.html",
-          lambda: _signed_in(form=_phone_form("090-1234-5678"), error=_err(refusals.TwoStepError(refusals.SAME_NUMBER)))),
+          lambda: _signed_in(**_form(_filled(PhoneForm, phone="090-1234-5678"),
+                                     refusals.TwoStepError(refusals.SAME_NUMBER)))),
         E("number-passcode", "Change number", "passcode to the new number (with Edit)", "settings/passcode.html",
-          lambda: _signed_in(purpose="change", **_settings_passcode("change"))),
+          lambda: _signed_in(**_form(PasscodeForm(), **settings.passcode_context("change", *_sent())))),
         E("number-passcode-wrong", "Change number", "passcode, error: wrong code", "settings/passcode.html",
-          lambda: _signed_in(purpose="change", **_settings_passcode("change", error=_err(refusals.WrongCode(4))))),
+          lambda: _signed_in(**_form(PasscodeForm(), refusals.WrongCode(4),
+                                     **settings.passcode_context("change", *_sent(45))))),
         # Errors and development pages
         E("error-400", "Error pages", "400 form expired (CSRF)", "errors/error.html",
-          lambda: _anonymous(status_code=400, message=text(CSRF_MESSAGE))),
+          lambda: _anonymous(**error_pages.error_context(400, error_pages.CSRF_MESSAGE))),
         E("error-404", "Error pages", "404 not found", "errors/error.html",
-          lambda: _anonymous(status_code=404, message=text(MESSAGES[404]))),
+          lambda: _anonymous(**error_pages.error_context(404, error_pages.MESSAGES[404]))),
         E("error-429", "Error pages", "429 too many attempts", "errors/error.html",
-          lambda: _anonymous(status_code=429, message=text(MESSAGES[429]))),
+          lambda: _anonymous(**error_pages.error_context(429, error_pages.MESSAGES[429]))),
         E("error-500", "Error pages", "500 our side", "errors/error.html",
-          lambda: _anonymous(status_code=500, message=text(UNEXPECTED_MESSAGE))),
+          lambda: _anonymous(**error_pages.error_context(500, error_pages.UNEXPECTED_MESSAGE))),
         # Help articles
-        E("help-index", "Help", "list of articles", "help/index.html",
-          lambda: _anonymous(articles={slug: text(title) for slug, title in help_articles.ARTICLES.items()})),
+        E("help-index", "Help", "list of articles", "help/index.html", lambda: _anonymous(**help.index_context())),
         E("help-article", "Help", "set-up article, signed out (sign in to vote)", "help/two_step_verification.html",
           lambda: _anonymous(**_article("two-step-verification", helpful=0, total=0))),
         E("help-article-voted", "Help", "set-up article, just answered Yes", "help/two_step_verification.html",
@@ -287,14 +267,6 @@ def _entries():
         E("mail", "Mail outbox", "a security e-mail", "dev/mail.html", lambda: _anonymous(messages=_mail())),
         E("mail-empty", "Mail outbox", "empty", "dev/mail.html", lambda: _anonymous(messages=[])),
     ]
-
-
-def _settings_passcode(purpose, error=None):
-    return {"title": text(PASSCODE_PURPOSES[purpose]), **_passcode(error=error, cooldown=policy().resend_cooldown)}
-
-
-def _wrong_password(reauth=False):
-    return text(messages.REAUTH_WRONG if reauth else messages.SIGNIN_WRONG)
 
 
 def entries():

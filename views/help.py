@@ -17,49 +17,56 @@ from views.web import policy
 
 bp = Blueprint("help", __name__, url_prefix="/help")
 
-# slug -> the article's template; every slug is also in help_articles.ARTICLES.
-TEMPLATES = {
-    "two-step-verification": "help/two_step_verification.html",
-    "two-step-verification-code": "help/two_step_verification_code.html",
-}
 VOTE_FRAGMENT = "help/_vote.html"
 
 
-def _template(slug):
-    if slug not in TEMPLATES:
+def template(slug):
+    """An article's template: help/<slug with underscores>.html, for the slugs in help_articles.ARTICLES."""
+    if slug not in help_articles.ARTICLES:
         abort(404)
-    return TEMPLATES[slug]
+    return f"help/{slug.replace('-', '_')}.html"
 
 
-def _vote(slug, form=None, error=None, thanks=False):
-    """What help/_vote.html shows: the tally, this user's answer, and the form."""
-    helpful, total = help_articles.tally(slug)
-    mine = help_articles.users_vote(current_user.id, slug) if current_user.is_authenticated else None
+def vote_context(slug, helpful, total, mine=None, form=None, error=None, thanks=False):
+    """What help/_vote.html shows: the tally, this user's answer (None: not answered), and the form."""
     return {"slug": slug, "helpful": helpful, "total": total, "mine": mine, "thanks": thanks, "error": error,
             "form": form or VoteForm(formdata=None)}
 
 
-def _article_context(slug, **vote):
-    minutes = policy().passcode_ttl // 60
-    return {"title": text(help_articles.title(slug)), "policy": policy(), "ttl_minutes": minutes, "vote": _vote(slug, **vote)}
+def _vote(slug, **shown):
+    """The vote block as stored: the tally and the signed-in user's answer."""
+    helpful, total = help_articles.tally(slug)
+    mine = help_articles.users_vote(current_user.id, slug) if current_user.is_authenticated else None
+    return vote_context(slug, helpful, total, mine, **shown)
+
+
+def article_context(slug, vote):
+    """An article page's variables: its title, the passcode settings it quotes, and its vote block."""
+    return {"title": text(help_articles.title(slug)), "policy": policy(), "ttl_minutes": policy().passcode_ttl // 60,
+            "vote": vote}
+
+
+def index_context():
+    """help/index.html's variables: every article's title, in the reader's language."""
+    return {"articles": {slug: text(title) for slug, title in help_articles.ARTICLES.items()}}
 
 
 @bp.get("")
 def index():
     """The list of help articles."""
-    return page("help/index.html", articles={slug: text(title) for slug, title in help_articles.ARTICLES.items()})
+    return page("help/index.html", **index_context())
 
 
 @bp.get("/<slug>")
 def article(slug):
     """One help article, ending with "Was this article helpful?"."""
-    return page(_template(slug), **_article_context(slug))
+    return page(template(slug), **article_context(slug, _vote(slug)))
 
 
 @bp.post("/<slug>/vote")
 def vote(slug):
     """Yes / No: record or change this user's vote; htmx gets the vote fragment, a browser a 303."""
-    template = _template(slug)
+    article_template = template(slug)
     article_url = url_for("help.article", slug=slug)
     if not current_user.is_authenticated:
         return go_full(url_for("signin.password", next=article_url))
@@ -68,7 +75,7 @@ def vote(slug):
         error = first_error(form) or text(RELOAD)
         if is_htmx():
             return _fragment(_vote(slug, form=form, error=error), 400)
-        return page(template, status=400, **_article_context(slug, form=form, error=error))
+        return page(article_template, status=400, **article_context(slug, _vote(slug, form=form, error=error)))
     help_articles.vote(current_user.id, slug, help_articles.read_vote(form.helpful.data))
     if is_htmx():
         return _fragment(_vote(slug, thanks=True), 200)

@@ -4,6 +4,10 @@ Every page template fills the block `main`. A normal request gets the page;
 an htmx request (not boosted, not a history restore) gets that block only.
 After a successful POST, a normal browser gets a 303 redirect and htmx gets
 `HX-Location`, which swaps the next step into `#main` and updates the URL.
+
+A step with a form answers with `form_page()` (its first error and 422 when
+the submitted form is invalid) or `refused()` (a rule said no: its message,
+its status and, for caps, Retry-After).
 """
 import json
 from urllib.parse import urlsplit
@@ -11,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
+from views.forms import first_error
 from views.i18n import error_text
 
 FRAGMENT_BLOCK = "main"
@@ -72,6 +77,12 @@ def go_full(url):
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
+
+
+def form_page(template, form, **context):
+    """A step's form page: 200, or 422 with the form's first error when it was submitted invalid."""
+    error = first_error(form) if form.is_submitted() else None
+    return page(template, status=422 if error else 200, form=form, error=error, **context)
 
 
 def refused(template, error, **context):

@@ -1,8 +1,11 @@
-"""The browser's side of a signed-in session: the cookie's token set, renewed, and the fresh-password check.
+"""The browser's side of a signed-in session: which browser this is, its cookie, and the fresh-password check.
 
 The rows themselves (a session per signed-in browser, its password time) are
-accounts/ rules; these helpers keep the Flask session in step with them.
+accounts/ rules, which sign a browser in and renew its token inside the
+change's transaction; these helpers keep the Flask session in step with them.
 """
+import functools
+
 from flask import request, session, url_for
 from flask_login import login_user
 
@@ -11,24 +14,32 @@ from views.htmx import go
 from views.web import auth_session, client_ip, policy, user_agent
 
 
-def start_signed_in_session(user):
-    """Renew the session and sign `user` in (checklist item 24). Returns nothing the caller needs."""
-    accounts.end_session(session.get("sid"))  # a browser signed in as someone else: that session ends here
+def this_browser():
+    """The browser making this request, as the rules take it (address, User-Agent, session token)."""
+    return accounts.Browser(ip=client_ip(), user_agent=user_agent(), session_token=session.get("sid"))
+
+
+def keep_session(browser):
+    """After a change that renewed this browser's session token: the cookie carries the new one."""
+    if browser.session_token:
+        session["sid"] = browser.session_token
+
+
+def signed_in(user, browser):
+    """After a rule signed `browser` in to `user`'s account: a fresh cookie session naming the new row."""
     session.clear()  # drops any pre-sign-in state and the old CSRF token
-    session["sid"] = accounts.start_session(user.id, ip=client_ip(), user_agent=user_agent())
+    session["sid"] = browser.session_token
     login_user(user)
 
 
-def renew_session_token():
-    """After a change to two-step settings: this browser keeps going, old copies of its cookie stop."""
-    fresh = accounts.rotate_session(session.get("sid"))
-    if fresh:
-        session["sid"] = fresh
+def fresh_password_required(view):
+    """The password must have been entered within REAUTH_MINUTES, else /reauth first (and back here)."""
 
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not accounts.recently_authenticated(auth_session(), policy().reauth_minutes):
+            # Back to this page's GET form afterwards: the user confirms the change there.
+            return go(url_for("account.reauth", next=request.path))
+        return view(*args, **kwargs)
 
-def recent_password_or_prompt():
-    """None when the password was entered recently enough; else the redirect to /reauth."""
-    if accounts.recently_authenticated(auth_session(), policy().reauth_minutes):
-        return None
-    # Back to this page's GET form afterwards: the user confirms the change there.
-    return go(url_for("account.reauth", next=request.path))
+    return wrapped

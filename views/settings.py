@@ -1,27 +1,25 @@
 """Off, Enable, Unsubscribe, a new number and a new recovery code (help article, last notes).
 
-Each needs the password entered within REAUTH_MINUTES (else /reauth first),
-is recorded as a security event, and ends the account's other sessions.
-GET shows what will happen; POST does it.
+Each needs the password entered within REAUTH_MINUTES (`@fresh_password_required`,
+else /reauth first). The rules make each change in one transaction that also
+records it and ends the account's other sessions; this browser keeps going
+with a renewed cookie. GET shows what will happen; POST does it.
 """
 from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
-import accounts
+from core.refusals import N_, Refused
 from twostep import challenges
 from twostep import settings as settings_rules
-from twostep import signin as signin_rules
-from twostep.codes import format_recovery_code
-from core.refusals import N_, Refused
 from views import messages
-from views.sessions import recent_password_or_prompt, renew_session_token
-from views.forms import ButtonForm, PasscodeForm, PhoneForm, first_error
-from views.htmx import go, page, refused
+from views.forms import ButtonForm, PhoneForm
+from views.htmx import form_page, go, refused
 from views.i18n import locale, show_phone, text, when
 from views.limiter import limit_posts
-from views.passcode_screen import passcode_screen
-from views.passcode_screen import resend as resend_code
-from views.web import client_ip, policy, sender, who
+from views.passcode_screen import check_passcode, passcode_screen, resend as resend_code
+from views.sessions import fresh_password_required, keep_session, this_browser
+from views.signin import new_recovery_code_context
+from views.web import client_ip, policy, sender
 
 bp = Blueprint("settings", __name__)
 
@@ -30,122 +28,118 @@ PASSCODE_PURPOSES = {
     "enable": N_("Enable two-step verification"),
     "change": N_("Confirm your new phone number"),
 }
+FINISH = {"enable": settings_rules.finish_enable, "change": settings_rules.finish_number_change}
+DONE_MESSAGES = {"enable": messages.TWO_STEP_ON_AGAIN, "change": messages.NUMBER_CHANGED}
 
 
-def _after_change():
-    """End the account's other sessions and renew this one's token (checklist item 24)."""
-    accounts.revoke_other_sessions(current_user.id, session.get("sid"))
-    renew_session_token()
-
-
-def _done(message):
-    """After a change: sessions as above, then back to the Account page with `message`."""
-    _after_change()
+def _done(browser, message):
+    """After a change: the cookie carries the renewed session token, then the Account page with `message`."""
+    keep_session(browser)
     flash(message, "info")
     return go(url_for("account.personal"))
 
 
-def _state():
-    return signin_rules.effective_state(current_user)
+def off_context():
+    """settings/off.html's variables, but its form: for how many days Off lasts (0: until Enable)."""
+    return {"off_days": policy().off_max_days}
 
 
 @bp.route("/off", methods=["GET", "POST"])
 @login_required
+@fresh_password_required
 def off():
     """Off: stop asking for a passcode for a while, keeping the number and recovery code."""
-    prompt = recent_password_or_prompt()
-    if prompt:
-        return prompt
     form = ButtonForm()
     if form.validate_on_submit():
+        browser = this_browser()
         try:
-            until = settings_rules.turn_off(policy(), current_user, **who())
+            until = settings_rules.turn_off(policy(), current_user, browser)
         except Refused as error:
-            return refused("settings/off.html", error, form=form, off_days=policy().off_max_days)
+            return refused("settings/off.html", error, form=form, **off_context())
         if until:
-            return _done(text(messages.TWO_STEP_OFF_UNTIL, when=when(until)))
-        return _done(text(messages.TWO_STEP_OFF))
-    return page("settings/off.html", form=form, off_days=policy().off_max_days)
+            return _done(browser, text(messages.TWO_STEP_OFF_UNTIL, when=when(until)))
+        return _done(browser, text(messages.TWO_STEP_OFF))
+    return form_page("settings/off.html", form, **off_context())
 
 
 @bp.route("/unsubscribe", methods=["GET", "POST"])
 @login_required
+@fresh_password_required
 def unsubscribe():
     """Unsubscribe: remove two-step verification, its number and its recovery code."""
-    prompt = recent_password_or_prompt()
-    if prompt:
-        return prompt
     form = ButtonForm()
     if form.validate_on_submit():
+        browser = this_browser()
         try:
-            settings_rules.unsubscribe(current_user, **who())
+            settings_rules.unsubscribe(current_user, browser)
         except Refused as error:
             return refused("settings/unsubscribe.html", error, form=form)
         session.pop("enable", None)
         session.pop("change", None)
-        return _done(text(messages.TWO_STEP_REMOVED))
-    return page("settings/unsubscribe.html", form=form)
+        return _done(browser, text(messages.TWO_STEP_REMOVED))
+    return form_page("settings/unsubscribe.html", form)
+
+
+def new_recovery_code_page_context(code=None):
+    """settings/new_recovery_code.html's variables, but its form: the new code once made, else none."""
+    return new_recovery_code_context(code) if code else {"recovery_code": None}
 
 
 @bp.route("/recovery-code", methods=["GET", "POST"])
 @login_required
 @limit_posts
+@fresh_password_required
 def new_recovery_code():
     """A new recovery code replaces the old one, shown once."""
-    prompt = recent_password_or_prompt()
-    if prompt:
-        return prompt
     form = ButtonForm()
     if form.validate_on_submit():
+        browser = this_browser()
         try:
-            code = settings_rules.regenerate_recovery_code(current_user, **who())
+            code = settings_rules.regenerate_recovery_code(current_user, browser)
         except Refused as error:
-            return refused("settings/new_recovery_code.html", error, form=form, recovery_code=None)
-        _after_change()
-        return page("settings/new_recovery_code.html", form=form, recovery_code=format_recovery_code(code),
-                    site_name=policy().site_name)
-    return page("settings/new_recovery_code.html", form=form, recovery_code=None)
+            return refused("settings/new_recovery_code.html", error, form=form, **new_recovery_code_page_context())
+        keep_session(browser)
+        return form_page("settings/new_recovery_code.html", form, **new_recovery_code_page_context(code))
+    return form_page("settings/new_recovery_code.html", form, **new_recovery_code_page_context())
+
+
+def enable_context(user):
+    """settings/enable.html's variables, but its form: the kept number, masked."""
+    return {"masked_phone": show_phone(user.phone, masked=True)}
 
 
 @bp.route("/enable", methods=["GET", "POST"])
 @login_required
 @limit_posts
+@fresh_password_required
 def enable():
     """Enable: send a passcode to the kept number; entering it turns two-step verification on."""
-    prompt = recent_password_or_prompt()
-    if prompt:
-        return prompt
     form = ButtonForm()
-    context = {"form": form, "masked_phone": show_phone(current_user.phone, masked=True)}
     if form.validate_on_submit():
         try:
-            challenge, session["enable"] = settings_rules.begin_enable(current_user)
-            challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=True,
-                                     locale=locale())
+            _, session["enable"] = settings_rules.begin_enable(policy(), sender(), current_user, ip=client_ip(),
+                                                               locale=locale())
         except Refused as error:
-            return refused("settings/enable.html", error, **context)
+            return refused("settings/enable.html", error, form=form, **enable_context(current_user))
         return go(url_for("two_step.settings.passcode", purpose="enable"))
-    return page("settings/enable.html", **context)
+    return form_page("settings/enable.html", form, **enable_context(current_user))
 
 
 @bp.route("/number", methods=["GET", "POST"])
 @login_required
 @limit_posts
+@fresh_password_required
 def number():
     """Change the phone number: the new number must confirm a passcode first."""
-    prompt = recent_password_or_prompt()
-    if prompt:
-        return prompt
     form = PhoneForm()
     if form.validate_on_submit():
         try:
             _, session["change"] = settings_rules.begin_number_change(policy(), sender(), current_user,
-                                                                form.phone.data, ip=client_ip(), locale=locale())
+                                                                      form.phone.data, ip=client_ip(), locale=locale())
         except Refused as error:
             return refused("settings/number.html", error, form=form)
         return go(url_for("two_step.settings.passcode", purpose="change"))
-    error = first_error(form) if form.is_submitted() else None
-    return page("settings/number.html", status=422 if error else 200, form=form, error=error)
+    return form_page("settings/number.html", form)
 
 
 def _pending(purpose):
@@ -155,16 +149,9 @@ def _pending(purpose):
                                      max_age_minutes=policy().reauth_minutes)
 
 
-def _passcode_context(purpose, challenge, form=None):
-    return {
-        "purpose": purpose,
-        "title": text(PASSCODE_PURPOSES[purpose]),
-        **passcode_screen(challenge, form),
-    }
-
-
-FINISH = {"enable": settings_rules.finish_enable, "change": settings_rules.finish_number_change}
-DONE_MESSAGES = {"enable": messages.TWO_STEP_ON_AGAIN, "change": messages.NUMBER_CHANGED}
+def passcode_context(purpose, challenge, now=None):
+    """settings/passcode.html's variables, but its form."""
+    return passcode_screen(challenge, now, purpose=purpose, title=text(PASSCODE_PURPOSES[purpose]))
 
 
 @bp.route("/<purpose>/passcode", methods=["GET", "POST"])
@@ -176,17 +163,14 @@ def passcode(purpose):
     if challenge is None:
         flash(text(messages.STEP_EXPIRED), "error")
         return go(url_for("account.personal"))
-    form = PasscodeForm()
-    if form.validate_on_submit():
-        try:
-            FINISH[purpose](policy(), challenge, form.code.data, **who())
-        except Refused as error:
-            return refused("settings/passcode.html", error, **_passcode_context(purpose, challenge, form))
+    browser = this_browser()
+
+    def finished():
         session.pop(purpose, None)
-        return _done(text(DONE_MESSAGES[purpose]))
-    error = first_error(form) if form.is_submitted() else None
-    return page("settings/passcode.html", status=422 if error else 200, error=error,
-                **_passcode_context(purpose, challenge, form))
+        return _done(browser, text(DONE_MESSAGES[purpose]))
+
+    return check_passcode("settings/passcode.html", lambda: passcode_context(purpose, challenge),
+                          lambda code: FINISH[purpose](policy(), challenge, code, browser), finished)
 
 
 @bp.post("/<purpose>/resend")
@@ -198,7 +182,6 @@ def resend(purpose):
     if challenge is None:
         return go(url_for("account.personal"))
     return resend_code(
-        "settings/passcode.html", lambda: _passcode_context(purpose, challenge),
-        lambda: challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(),
-                                         to_confirmed=(purpose == "enable"), locale=locale()),
+        "settings/passcode.html", lambda: passcode_context(purpose, challenge),
+        lambda: challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), locale=locale()),
         url_for("two_step.settings.passcode", purpose=purpose))

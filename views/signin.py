@@ -5,6 +5,7 @@ pending sign-in (a token in the browser's session) and is sent to the
 passcode screen; nothing is signed in until that step succeeds. The pending
 sign-in expires after PENDING_SIGNIN_MINUTES. The rules are in twostep/signin.py.
 """
+import functools
 import logging
 
 from flask import Blueprint, current_app, flash, request, session, url_for
@@ -17,13 +18,12 @@ from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
 from twostep.refusals import NotBoxTicked
 from views import messages
-from views.forms import KeptForm, PasscodeForm, RecoveryCodeForm, SignInForm, first_error
-from views.htmx import go, go_full, page, refused, whole_page
+from views.forms import KeptForm, RecoveryCodeForm, SignInForm
+from views.htmx import form_page, go, go_full, page, refused, whole_page
 from views.i18n import error_text, locale, text
 from views.limiter import limit_posts
-from views.passcode_screen import passcode_screen
-from views.passcode_screen import resend as resend_code
-from views.sessions import start_signed_in_session
+from views.passcode_screen import check_passcode, passcode_screen, resend as resend_code
+from views.sessions import signed_in, this_browser
 from views.web import client_ip, policy, safe_next, sender, who
 
 bp = Blueprint("signin", __name__)
@@ -35,22 +35,18 @@ log = logging.getLogger(__name__)
 def password():
     """The password step. Unknown email and wrong password get the same answer."""
     form = SignInForm()
-    error = None
     if form.validate_on_submit():
         user = current_app.extensions["authenticator"].authenticate(form.email.data, form.password.data)
         if user is None:
             # For the operator, never the email typed (it may be a password typed in the wrong box).
             log.info("sign-in refused: wrong email or password ip=%s", client_ip())
-            error = text(messages.SIGNIN_WRONG)
-        elif signin_rules.needs_second_step(user):
+            return page("signin/password.html", status=422, form=form, error=text(messages.SIGNIN_WRONG))
+        if signin_rules.needs_second_step(user):
             return _begin_second_step(user)
-        else:
-            start_signed_in_session(user)
-            events.record(user.id, "signin", **who())
-            return go_full(safe_next(request.args.get("next"), url_for("account.dashboard")))
-    elif form.is_submitted():
-        error = first_error(form)
-    return page("signin/password.html", status=422 if error else 200, form=form, error=error)
+        browser = this_browser()
+        signed_in(accounts.sign_in(user, browser), browser)
+        return go_full(safe_next(request.args.get("next"), url_for("account.dashboard")))
+    return form_page("signin/password.html", form)
 
 
 def _begin_second_step(user):
@@ -60,9 +56,9 @@ def _begin_second_step(user):
     session["signin"] = token
     try:
         signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
-    except Refused as refused:
+    except Refused as error:
         # The screen still opens: it shows why, and Resend or Try another method.
-        flash(error_text(refused), "error")
+        flash(error_text(error), "error")
     return go(url_for("signin.passcode"))
 
 
@@ -78,90 +74,87 @@ def signout():
     return go_full(url_for("signin.password"))
 
 
-def _pending():
-    return signin_rules.pending(policy(), session.get("signin"))
+def pending_signin(view):
+    """The second step's views need the browser's pending sign-in; they get it as `challenge`.
+
+    Without one (never started, or older than PENDING_SIGNIN_MINUTES), back to
+    the password step with a message; already signed in (the back button
+    after signing in), on to the Dashboard.
+    """
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        challenge = signin_rules.pending(policy(), session.get("signin"))
+        if challenge is not None:
+            return view(challenge, *args, **kwargs)
+        if current_user.is_authenticated:
+            return go_full(url_for("account.dashboard"))
+        session.pop("signin", None)
+        flash(text(messages.SIGNIN_EXPIRED), "error")
+        return go_full(url_for("signin.password"))
+
+    return wrapped
 
 
-def _expired():
-    if current_user.is_authenticated:
-        # Back to the passcode screen after signing in (the back button): nothing to do here any more.
-        return go_full(url_for("account.dashboard"))
-    session.pop("signin", None)
-    flash(text(messages.SIGNIN_EXPIRED), "error")
-    return go_full(url_for("signin.password"))
-
-
-_passcode_context = passcode_screen
-
-
-def _complete(challenge):
-    """Inside the transaction that used the code: sign in, renewing the session."""
-    user = accounts.user_by_id(challenge.user_id)
-    start_signed_in_session(user)
-    events.record(user.id, "signin", **who())
+def passcode_context(challenge, now=None):
+    """signin/passcode.html's variables, but its form."""
+    return passcode_screen(challenge, now)
 
 
 @bp.route("/signin/passcode", methods=["GET", "POST"])
 @limit_posts
-def passcode():
+@pending_signin
+def passcode(challenge):
     """Enter the 6-digit passcode sent by SMS, and Continue."""
-    challenge = _pending()
-    if challenge is None:
-        return _expired()
-    form = PasscodeForm()
-    if form.validate_on_submit():
-        try:
-            signin_rules.complete_with_passcode(policy(), challenge, form.code.data, lambda: _complete(challenge))
-        except Refused as error:
-            return refused("signin/passcode.html", error, **_passcode_context(challenge, form))
-        return go_full(url_for("account.dashboard"))
-    error = first_error(form) if form.is_submitted() else None
-    return page("signin/passcode.html", status=422 if error else 200, error=error,
-                **_passcode_context(challenge, form))
+    browser = this_browser()
+
+    def verify(code):
+        signed_in(signin_rules.complete_with_passcode(policy(), challenge, code, browser), browser)
+
+    return check_passcode("signin/passcode.html", lambda: passcode_context(challenge), verify,
+                          lambda: go_full(url_for("account.dashboard")))
 
 
 @bp.post("/signin/resend")
 @limit_posts
-def resend():
+@pending_signin
+def resend(challenge):
     """Resend: a new passcode replaces the old one (30-second cooldown)."""
-    challenge = _pending()
-    if challenge is None:
-        return _expired()
     return resend_code(
-        "signin/passcode.html", lambda: _passcode_context(challenge),
+        "signin/passcode.html", lambda: passcode_context(challenge),
         lambda: signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale()),
         url_for("signin.passcode"))
 
 
 @bp.get("/signin/another-method")
-def another_method():
+@pending_signin
+def another_method(challenge):
     """Try another method: Recovery code, or back to the SMS passcode."""
-    if _pending() is None:
-        return _expired()
     return page("signin/another_method.html")
+
+
+def new_recovery_code_context(code):
+    """The variables of a page that shows a new recovery code once (and of _recovery_code.html)."""
+    return {"recovery_code": format_recovery_code(code), "site_name": policy().site_name}
 
 
 @bp.route("/signin/recovery", methods=["GET", "POST"])
 @limit_posts
-def recovery():
+@pending_signin
+def recovery(challenge):
     """Sign in with the recovery code; a new one is shown at once in its place."""
-    challenge = _pending()
-    if challenge is None:
-        return _expired()
     form = RecoveryCodeForm()
     if form.validate_on_submit():
+        browser = this_browser()
         try:
-            _, new_code = signin_rules.complete_with_recovery_code(
-                policy(), challenge, form.code.data, lambda: start_signed_in_session(accounts.user_by_id(challenge.user_id)),
-                **who())
+            user, new_code = signin_rules.complete_with_recovery_code(policy(), challenge, form.code.data, browser)
         except Refused as error:
             return refused("signin/recovery.html", error, form=form)
+        signed_in(user, browser)
         # Shown in this answer only: it is never stored in clear, so it cannot be shown again.
         # The whole page: signing in changes the header's links too.
-        return whole_page("signin/new_recovery_code.html", recovery_code=format_recovery_code(new_code),
-                    site_name=policy().site_name)
-    error = first_error(form) if form.is_submitted() else None
-    return page("signin/recovery.html", status=422 if error else 200, form=form, error=error)
+        return whole_page("signin/new_recovery_code.html", **new_recovery_code_context(new_code))
+    return form_page("signin/recovery.html", form)
 
 
 @bp.route("/signin/recovery/kept", methods=["GET", "POST"])
@@ -172,8 +165,5 @@ def recovery_kept():
     if form.validate_on_submit():
         if form.kept.data:
             return go_full(url_for("account.dashboard"))
-        error = error_text(NotBoxTicked())
-    else:
-        error = first_error(form) if form.is_submitted() else None
-    return page("signin/recovery_kept.html", status=422 if error else 200, form=form, error=error,
-                user=current_user)
+        return refused("signin/recovery_kept.html", NotBoxTicked(), form=form)
+    return form_page("signin/recovery_kept.html", form)
