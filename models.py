@@ -12,6 +12,7 @@ digests of what the browser holds.
 import contextlib
 import datetime
 import fcntl
+import json
 import os
 
 from peewee import (
@@ -127,6 +128,16 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+class JSONField(TextField):
+    """A small dict kept as JSON text, the same on SQLite and PostgreSQL."""
+
+    def db_value(self, value):
+        return json.dumps(value or {}, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return json.loads(value) if value else {}
+
+
 class BaseModel(Model):
     class Meta:
         database = db
@@ -232,7 +243,9 @@ class SecurityEvent(BaseModel):
 
     user = ForeignKeyField(User, backref="events", on_delete="CASCADE")
     kind = CharField(max_length=32)
-    detail = CharField(max_length=255, default="")
+    # What the kind needs said, as data translated when shown (core/translations.py `event_details`):
+    # {"until": "2026-12-05T13:00"} (UTC) or {"to": "+81 ••••••••78"} (masked). Never a code or a full number.
+    details = JSONField(default=dict)
     ip = CharField(max_length=45, default="")
     user_agent = CharField(max_length=255, default="")
     created_at = DateTimeField(default=utcnow)

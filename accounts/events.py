@@ -42,12 +42,13 @@ MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscri
 _collected = contextvars.ContextVar("security_events_to_mail", default=None)
 
 
-def record(user_id, kind, *, ip="", user_agent="", detail="", actor=""):
+def record(user_id, kind, *, ip="", user_agent="", details=None, actor=""):
     """Store one event; call it inside the transaction that makes the change.
 
+    `details` is data about the change, translated when shown (see models.SecurityEvent).
     `actor` is empty when the user made the change, "administrator" for the CLI.
     """
-    event = SecurityEvent.create(user=user_id, kind=kind, detail=detail[:255], ip=(ip or "")[:45],
+    event = SecurityEvent.create(user=user_id, kind=kind, details=details or {}, ip=(ip or "")[:45],
                                  user_agent=(user_agent or "")[:255], created_at=clock.now(), actor=actor[:32])
     log.info("security event=%s user=%s ip=%s by=%s at=%sZ", kind, user_id, ip, actor or "user",
              event.created_at.isoformat())

@@ -23,7 +23,7 @@ from mail import MailError
 from models import SecurityEvent, User
 from core.refusals import N_
 from core.phones import mask_phone
-from core.translations import HOME_REGION, catalog, event_detail, format_when
+from core.translations import HOME_REGION, catalog, event_details, format_when
 
 log = logging.getLogger("security.mail")
 
@@ -109,9 +109,9 @@ def compose(site_name, user, event, locale="en"):
     else:
         lines.append(t.gettext("Browser: %(browser)s") % {"browser": describe_browser(event.user_agent, locale)})
         lines.append(t.gettext("IP address: %(ip)s") % {"ip": describe_ip(event.ip, locale)})
-    if event.detail:
+    if event.details:
         # e.g. "to +81 ••••••••78", "until 2026-12-05 10:00 UTC"
-        lines.append(t.gettext("Details: %(detail)s") % {"detail": event_detail(event.detail, locale)})
+        lines.append(t.gettext("Details: %(detail)s") % {"detail": event_details(event.details, locale)})
     if user.phone and event.kind in ("two_step_on", "two_step_enabled"):
         phone = mask_phone(user.phone, HOME_REGION.get(str(locale)))
         lines.append(t.gettext("Passcodes go to: %(phone)s") % {"phone": phone})

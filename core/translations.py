@@ -7,7 +7,6 @@ locale as a plain value ("en", "ja"). The catalogs are the app's own
 import datetime
 import functools
 import os
-import re
 
 from babel import Locale
 from babel.dates import format_skeleton
@@ -41,19 +40,12 @@ def format_when(moment, locale):
     return language.datetime_formats["medium"].replace("{1}", date).replace("{0}", time)
 
 
-# Event details are stored in English (the operator's logs and CLI read them);
-# their known shapes are shown to the user in the user's language.
-_UNTIL = re.compile(r"until (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")
-_TO = re.compile(r"to (\+?[0-9 •-]+)")
-
-
-def event_detail(detail, locale):
-    """'until 2026-12-05 13:00 UTC' / 'to +81 ••••••••78' in `locale`; anything else as stored."""
-    match = _UNTIL.fullmatch(detail or "")
-    if match:
-        moment = datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M")
-        return catalog(locale).gettext("until %(when)s (UTC)") % {"when": format_when(moment, locale)}
-    match = _TO.fullmatch(detail or "")
-    if match:
-        return catalog(locale).gettext("to %(phone)s") % {"phone": match.group(1)}
-    return detail
+def event_details(details, locale):
+    """A security event's details in `locale`: 'until Dec 5, 2026, 13:00 (UTC)', 'to +81 ••••••••78' ('' for none)."""
+    t = catalog(locale)
+    if details.get("until"):
+        moment = datetime.datetime.fromisoformat(details["until"])
+        return t.gettext("until %(when)s (UTC)") % {"when": format_when(moment, locale)}
+    if details.get("to"):
+        return t.gettext("to %(phone)s") % {"phone": details["to"]}
+    return details.get("note", "")

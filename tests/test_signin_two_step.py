@@ -230,7 +230,7 @@ def test_a_new_number_is_confirmed_before_it_replaces_the_old_one(client, auth, 
     assert user_row().phone == "+818022223333"
     with db.connection_context():
         event = SecurityEvent.get(SecurityEvent.kind == "number_changed")
-    assert "+818022223333" not in event.detail and event.detail.endswith("33")
+    assert "+818022223333" not in str(event.details) and event.details["to"].endswith("33")
 
 
 def test_a_new_recovery_code_replaces_the_old_one(client, auth, outbox, enrolled):

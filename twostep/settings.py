@@ -40,8 +40,8 @@ def turn_off(policy, user, browser=None):
                     .where(User.id == user.id, User.two_step != "none", User.phone.is_null(False)).execute())
         if not switched:
             raise TwoStepError(refusals.WRONG_STATE, status=409)
-        detail = f"until {until:%Y-%m-%d %H:%M} UTC" if until else ""
-        events.record(user.id, "two_step_off", ip=browser.ip, user_agent=browser.user_agent, detail=detail)
+        details = {"until": until.isoformat(timespec="minutes")} if until else {}
+        events.record(user.id, "two_step_off", ip=browser.ip, user_agent=browser.user_agent, details=details)
         accounts.end_other_sessions(user.id, browser)
     return until
 
@@ -119,7 +119,7 @@ def finish_number_change(policy, challenge, raw_code, browser=None):
             raise FlowExpired()
         User.update(phone=challenge.phone).where(User.id == challenge.user_id).execute()
         events.record(challenge.user_id, "number_changed", ip=browser.ip, user_agent=browser.user_agent,
-                      detail=f"to {mask_phone(challenge.phone)}")
+                      details={"to": mask_phone(challenge.phone)})
         accounts.end_other_sessions(challenge.user_id, browser)
 
     challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_number)

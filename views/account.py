@@ -11,7 +11,7 @@ from twostep import signin as signin_rules
 from views import messages
 from views.forms import ButtonForm, PasswordForm, SignUpForm
 from views.htmx import form_page, go, go_full, page, refused
-from views.i18n import chosen_locale, detail, show_phone, text
+from views.i18n import chosen_locale, details, show_phone, text
 from views.limiter import limit_posts
 from views.sessions import signed_in, this_browser
 from views.web import safe_next
@@ -74,9 +74,10 @@ def personal():
 
 
 def activity_context(user, recent):
-    """account/activity.html's variables: the events, what each kind means and its detail, in the reader's language."""
+    """account/activity.html's variables: the events, what each kind means and its details, in the reader's
+    language."""
     return {"tab": "activity", "user": user, "events": recent,
-            "labels": {kind: text(label) for kind, label in events.LABELS.items()}, "detail": detail}
+            "labels": {kind: text(label) for kind, label in events.LABELS.items()}, "details": details}
 
 
 @bp.get("/account/activity")

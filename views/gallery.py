@@ -75,18 +75,18 @@ def _events():
     at = now()
     masked = show_phone(SAMPLE_PHONE, masked=True, region=None)
     rows = [
-        ("recovery_code_new", "", 5),
-        ("number_changed", "to " + masked, 60),
-        ("two_step_off", f"until {at + datetime.timedelta(days=7):%Y-%m-%d %H:%M} UTC", 120),
-        ("two_step_on", "", 600),
-        ("signin", "", 700),
-        ("signup", "", 800),
+        ("recovery_code_new", {}, 5),
+        ("number_changed", {"to": masked}, 60),
+        ("two_step_off", {"until": (at + datetime.timedelta(days=7)).isoformat(timespec="minutes")}, 120),
+        ("two_step_on", {}, 600),
+        ("signin", {}, 700),
+        ("signup", {}, 800),
     ]
-    return [SimpleNamespace(kind=kind, detail=detail, actor="", created_at=at - datetime.timedelta(minutes=ago),
+    return [SimpleNamespace(kind=kind, details=details, actor="", created_at=at - datetime.timedelta(minutes=ago),
                             user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) "
                                        "AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1",
                             ip="203.0.113.7")
-            for kind, detail, ago in rows]
+            for kind, details, ago in rows]
 
 
 def _outbox():
@@ -101,7 +101,7 @@ def _article(slug, helpful, total, mine=None, thanks=False, error=None):
 def _mail():
     """A security e-mail as the mail outbox shows it, written in the reader's language."""
     user = _user()
-    event = SimpleNamespace(kind="two_step_on", created_at=now(), actor="", ip="203.0.113.7", detail="",
+    event = SimpleNamespace(kind="two_step_on", created_at=now(), actor="", ip="203.0.113.7", details={},
                             user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36")
     subject, body = notices.compose(policy().site_name, user, event, locale())
     return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]

@@ -20,7 +20,7 @@ from flask_login import current_user
 import accounts
 
 from core.phones import format_phone, mask_phone
-from core.translations import HOME_REGION, event_detail, format_when
+from core.translations import HOME_REGION, event_details, format_when
 from views.web import safe_next
 
 LANGUAGES = {"en": "English", "ja": "日本語"}  # each named in itself: never translated
@@ -93,9 +93,9 @@ def when(moment):
     return format_when(moment, locale())
 
 
-def detail(text):
-    """A security event's stored detail, in the reader's language (core/translations.py)."""
-    return event_detail(text, locale())
+def details(event_details_data):
+    """A security event's details, in the reader's language (core/translations.py)."""
+    return event_details(event_details_data, locale())
 
 
 def init_app(app):
