@@ -63,6 +63,15 @@ SETTINGS = [
     ("MAIL_PASSWORD", str, None, "SMTP password."),
     ("MAIL_FROM", str, None, "From address of security e-mails, e.g. beSTREAM <no-reply@example.com>. Required for smtp."),
     ("MAIL_TIMEOUT_SECONDS", int, 10, "Timeout of one SMTP conversation step, in seconds."),
+    ("LOG_FORMAT", str, "text", "text (one readable line per record) or json (one JSON object per line); "
+     "both carry the request id."),
+    ("METRICS_BIND", str, None, "host:port of a separate listener that serves only /metrics (Prometheus); "
+     "gunicorn.conf.py adds it to the binds. Keep it off the public network."),
+    ("METRICS_TOKEN", str, None, "When set, the site's own /metrics answers a request with "
+     "Authorization: Bearer <token>. Unset (and no METRICS_BIND): no metrics anywhere."),
+    ("SMS_PRICES", str, None, "Price of one SMS by country for `flask sms usage`, e.g. JP=0.0712,US=0.0079,*=0.05 "
+     "(* for every other country)."),
+    ("SMS_PRICE_CURRENCY", str, "EUR", "Currency of SMS_PRICES, shown beside the estimated cost."),
 ]
 
 

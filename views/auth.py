@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, request, session, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 
 import accounts
+import metrics
 from twostep import events
 from twostep import signin as signin_rules
 from twostep.errors import TwoStepError
@@ -72,11 +73,14 @@ def signin():
         if user is None:
             # For the operator, never the email typed (it may be a password typed in the wrong box).
             log.info("sign-in refused: wrong email or password ip=%s", client_ip())
+            metrics.signin(metrics.WRONG_PASSWORD)
             error = text(messages.SIGNIN_WRONG)
         elif signin_rules.needs_second_step(user):
+            metrics.signin(metrics.SECOND_STEP_ASKED)
             return _begin_second_step(user)
         else:
             start_signed_in_session(user)
+            metrics.signin(metrics.SIGNED_IN_PASSWORD)
             events.record(user.id, "signin", **who())
             return go_full(safe_next(request.args.get("next"), url_for("main.dashboard")))
     elif form.is_submitted():

@@ -7,6 +7,7 @@ PENDING_SIGNIN_MINUTES. The rules are in twostep/signin.py.
 from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
+import metrics
 from models import User
 from twostep import events
 from twostep import signin as signin_rules
@@ -61,6 +62,7 @@ def passcode():
             signin_rules.complete_with_passcode(policy(), challenge, form.code.data, lambda: _complete(challenge))
         except TwoStepError as error:
             return refused("signin/passcode.html", error, **_passcode_context(challenge, form))
+        metrics.signin(metrics.SIGNED_IN_PASSCODE)
         return go_full(url_for("main.dashboard"))
     error = first_error(form) if form.is_submitted() else None
     return page("signin/passcode.html", status=422 if error else 200, error=error,
@@ -103,6 +105,7 @@ def recovery():
                 **who())
         except TwoStepError as error:
             return refused("signin/recovery.html", error, form=form)
+        metrics.signin(metrics.SIGNED_IN_RECOVERY)
         # Shown in this answer only: it is never stored in clear, so it cannot be shown again.
         # The whole page: signing in changes the header's links too.
         return whole_page("signin/new_recovery_code.html", recovery_code=format_recovery_code(new_code),
