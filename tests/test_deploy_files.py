@@ -1,4 +1,4 @@
-"""Every file in deploy/ does what the README says (the nginx site: tests/test_deploy_nginx.py).
+"""Every file in deploy/ does what the README says (nginx and Caddy running: tests/test_deploy_proxy.py).
 
 - bestream.env.example lists every setting of config.py (and gunicorn.conf.py's) exactly once, loads,
   and as shipped refuses to start (no SECRET_KEY) rather than run with a known key.
