@@ -16,18 +16,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import accounts
 import cli
-import logs
-from config import load_settings, secret_key_problem
+from config import load_settings, log_format_problem, secret_key_problem
+from core import logs
 from mail import make_mailer
 from models import init_database, migrate, release_connections
 from sms import make_sender
+from twostep import monitoring
 from twostep.policy import Policy
 from views import i18n, messages, register_blueprints
-from views.errors import register_error_handlers
+from views.error_pages import register_error_handlers
 from views.limiter import limiter
-from views.notices import register_security_mail
+from views.security_mail import register_security_mail
 from views.observe import register_request_observer
-from views.ops import NO_DATABASE, MetricsListener, expected_migrations, metrics_port
+from views.ops import NO_DATABASE, MetricsListener, metrics_port
 from views.security_headers import register_security_headers
 
 csrf = CSRFProtect()
@@ -60,7 +61,7 @@ def create_app(test_config=None):
     migrate()
     # No connection may cross a fork: gunicorn forks its workers after this (preload_app).
     release_connections()
-    app.config["EXPECTED_MIGRATIONS"] = expected_migrations()
+    app.config["EXPECTED_MIGRATIONS"] = monitoring.expected_migrations()
 
     @app.before_request
     def _open_db():
@@ -165,12 +166,15 @@ def _configure_logging(app):
     # Peewee prints every query with its parameters (full phone numbers).
     for name in ("vonage", "vonage_http_client", "urllib3", "peewee"):
         logging.getLogger(name).setLevel(logging.INFO)
+    problem = log_format_problem(app.config.get("LOG_FORMAT"))
+    if problem:
+        raise SystemExit(problem)
     logs.configure(app.config.get("LOG_FORMAT"))
 
 
 def _configure_login(app):
     login_manager.init_app(app)
-    login_manager.login_view = "auth.signin"
+    login_manager.login_view = "signin.password"
     login_manager.login_message = messages.PLEASE_SIGN_IN
     login_manager.localize_callback = gettext
     # Our own server-side sessions replace Flask-Login's cookie checks.

@@ -72,13 +72,14 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
 if (os.environ.get("LOG_FORMAT") or "text").lower() == "json":
-    # gunicorn's own lines as JSON too (logs.py), one object per line for a log shipper. The root
+    # gunicorn's own lines as JSON too (core/logs.py), one object per line for a log shipper. The root
     # logger is configured here as well: gunicorn replaces it whenever logconfig_dict is set.
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "logs.json_formatter"}},
-        "filters": {"request_id": {"()": "logs.RequestIdFilter"}, "access_id": {"()": "logs.AccessRequestIdFilter"}},
+        "formatters": {"json": {"()": "core.logs.json_formatter"}},
+        "filters": {"request_id": {"()": "core.logs.RequestIdFilter"},
+                    "access_id": {"()": "core.logs.AccessRequestIdFilter"}},
         "handlers": {
             "app": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"],
                     "stream": "ext://sys.stderr"},

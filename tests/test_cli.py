@@ -136,7 +136,7 @@ def _sms_record(days_ago, phone, purpose, status):
     import datetime
 
     from models import SmsRecord, db
-    from twostep import clock
+    from core import clock
 
     with db.connection_context():
         SmsRecord.create(phone=phone, purpose=purpose, status=status, ip="192.0.2.1",

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-import logs
+from core import logs
 
 TOKEN = "metrics-token-0123456789abcdef"
 
@@ -123,7 +123,7 @@ def test_json_log_lines_carry_the_request_id_and_no_secret(client, auth, outbox,
     refused = [line for line in lines if "sign-in refused" in line["message"]]
     assert len(refused) == 1
     assert refused[0]["request_id"] == response.headers["X-Request-ID"]
-    assert refused[0]["level"] == "INFO" and refused[0]["logger"] == "views.auth" and refused[0]["time"]
+    assert refused[0]["level"] == "INFO" and refused[0]["logger"] == "views.signin" and refused[0]["time"]
     assert all("a wrong password" not in json.dumps(line) and "ann@example.com" not in json.dumps(line)
                for line in lines)
 

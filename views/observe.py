@@ -12,8 +12,8 @@ import time
 
 from flask import g, request
 
-import logs
-import metrics
+from core import logs
+from core import metrics
 
 
 def register_request_observer(app):

@@ -14,23 +14,16 @@ None of these opens a session, sets a cookie or is rate-limited
 (`NO_DATABASE` tells app.py not to borrow a connection for them either).
 """
 import hmac
-import os
 
 from flask import Blueprint, Response, current_app, request
 
-import metrics
-from models import MIGRATIONS_DIR, db
+from twostep import monitoring
 from views.limiter import limiter
 
 bp = Blueprint("ops", __name__)
 
 # Endpoints that must not borrow a database connection before they run.
 NO_DATABASE = {"ops.healthz", "ops.readyz", "ops.metrics"}
-
-
-def expected_migrations():
-    """Names of the migration scripts shipped with this code (what /readyz wants applied)."""
-    return {name[:-3] for name in os.listdir(MIGRATIONS_DIR) if name[:4].isdigit() and name.endswith(".py")}
 
 
 def _plain(text, status=200):
@@ -50,16 +43,8 @@ def healthz():
 @limiter.exempt
 def readyz():
     """The database answers and its schema is current (readiness)."""
-    expected = current_app.config["EXPECTED_MIGRATIONS"]
-    try:
-        with db.connection_context():
-            applied = {row[0] for row in db.execute_sql("SELECT name FROM schema_migration").fetchall()}
-    except Exception:  # noqa: BLE001 - any failure means "not ready"; the detail is for the log
-        current_app.logger.warning("readyz: the database did not answer", exc_info=True)
-        return _plain("database unavailable", 503)
-    if expected - applied:
-        return _plain("migrations pending", 503)
-    return _plain("ready")
+    state = monitoring.readiness(current_app.config["EXPECTED_MIGRATIONS"])
+    return _plain(state, 200 if state == monitoring.READY else 503)
 
 
 @bp.get("/metrics", endpoint="metrics")
@@ -74,7 +59,7 @@ def metrics_page():
         response = _plain("unauthorized", 401)
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
-    body, content_type = metrics.render(current_app.config["SMS_DAILY_LIMIT"])
+    body, content_type = monitoring.scrape(current_app.config["SMS_DAILY_LIMIT"])
     response = Response(body, content_type=content_type)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -104,7 +89,7 @@ class MetricsListener:
         if environ.get("PATH_INFO") != "/metrics" or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             start_response("404 Not Found", [("Content-Type", "text/plain"), ("Cache-Control", "no-store")])
             return [b"not found\n"]
-        body, content_type = metrics.render(self.daily_limit)
+        body, content_type = monitoring.scrape(self.daily_limit)
         start_response("200 OK", [("Content-Type", content_type), ("Cache-Control", "no-store"),
                                   ("Content-Length", str(len(body)))])
         return [body]
