@@ -144,7 +144,7 @@ def _sms_record(days_ago, phone, purpose, status):
 
 
 @pytest.mark.settings(SMS_PRICES="JP=0.07, *=0.05", SMS_PRICE_CURRENCY="EUR", SMS_DAILY_LIMIT=40)
-def test_sms_usage_by_purpose_and_country_with_the_budget_and_the_cost(cli, auth):
+def test_sms_usage_today_and_over_30_days_by_purpose_and_country_with_the_budget_and_the_cost(cli, auth):
     auth.signup()
     auth.enrol()  # today: one SMS to Japan, to set up
     for status in ("sent", "sent", "failed", "refused"):
