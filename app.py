@@ -18,6 +18,7 @@ import accounts
 import cli
 from config import load_settings, secret_key_problem
 from mail import make_mailer
+from mail.sender import MailSender
 from models import init_database, migrate, release_connections
 from sms import make_sender
 from twostep.policy import Policy
@@ -69,6 +70,7 @@ def create_app(test_config=None):
     app.extensions["policy"] = Policy.from_settings(app.config)
     app.extensions["sms_sender"] = make_sender(app.config)
     app.extensions["mailer"] = make_mailer(app.config)
+    app.extensions["mail_sender"] = MailSender.from_config(app.extensions["mailer"], app.config)
     app.extensions["authenticator"] = accounts.Authenticator(hasher)
     app.extensions["password_hasher"] = hasher
 

@@ -63,6 +63,10 @@ SETTINGS = [
     ("MAIL_PASSWORD", str, None, "SMTP password."),
     ("MAIL_FROM", str, None, "From address of security e-mails, e.g. beSTREAM <no-reply@example.com>. Required for smtp."),
     ("MAIL_TIMEOUT_SECONDS", int, 10, "Timeout of one SMTP conversation step, in seconds."),
+    ("MAIL_QUEUE_THREAD", bool, True, "1: a thread in each worker sends the mail queue. 0: run "
+     "`flask --app app mail send` from a timer instead."),
+    ("MAIL_MAX_ATTEMPTS", int, 20, "Tries before a queued e-mail is marked failed (about 14 hours with the "
+     "backoff; `flask --app app mail retry` tries again)."),
 ]
 
 

@@ -57,10 +57,17 @@ def make_test_app(tmp_path, backend="sqlite", **overrides):
         "SMS_ALLOWED_COUNTRIES": "JP,US,GB",
         "RATELIMIT_SIGNIN": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Queued mail is sent by `deliver_mail(app)` where a test reads it; the sender thread has its own tests.
+        "MAIL_QUEUE_THREAD": False,
         **FAST_ARGON2,
         **overrides,
     }
     return create_app(config)
+
+
+def deliver_mail(app):
+    """Send the queued mail now, as the sender thread would; return {"sent": n, "retry": n, "failed": n}."""
+    return app.extensions["mail_sender"].send_due()
 
 
 @pytest.fixture(params=database_urls())

@@ -11,7 +11,7 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from conftest import PHONE_E164, make_test_app
+from conftest import PHONE_E164, deliver_mail, make_test_app
 from test_gallery import LABELS as GALLERY
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -302,13 +302,14 @@ def test_a_missing_catalog_falls_back_to_english(tmp_path):
     assert page.status_code == 200 and "Sign in" in page.get_data(as_text=True)
 
 
-def test_security_emails_are_written_in_the_language_the_user_chose(client, auth, outbox):
+def test_security_emails_are_written_in_the_language_the_user_chose(app, client, auth, outbox):
     from models import MailMessage, db
     from twostep.notices import describe_browser
 
     client.get("/language/ja?next=/signup")
     auth.signup()
     auth.enrol()
+    deliver_mail(app)
     with db.connection_context():
         mail = MailMessage.select().order_by(MailMessage.id.desc()).first()
     assert mail.subject == "【beSTREAM】二段階認証を設定しました"

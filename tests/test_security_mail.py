@@ -2,14 +2,14 @@
 
 The user is told when two-step verification is turned on, Off, enabled
 again, a number change, a recovery code used to sign in and Unsubscribe,
-with time, browser and IP, never a code or the full number. A mail that
-cannot be sent never undoes or blocks the change.
+with time, browser and IP, never a code or the full number. Mail is queued
+with the change and sent apart from requests (tests/test_mail_queue.py);
+here `deliver_mail` sends the queue where the test reads the mail.
 """
-import logging
 import re
 
 import pytest
-from conftest import PHONE_E164, Auth, BrowserLikeClient, Outbox, database_urls, make_test_app
+from conftest import PHONE_E164, Auth, BrowserLikeClient, Outbox, database_urls, deliver_mail, make_test_app
 from smtp_server import SmtpServer
 
 BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -51,8 +51,9 @@ def _secrets_seen(outbox, *recovery_codes):
         PHONE_E164, PHONE_E164[3:], NEW_PHONE_E164, NEW_PHONE_E164[3:], "090-1234-5678", NEW_PHONE}
 
 
-def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(client, auth, outbox, smtp):
+def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(app, client, auth, outbox, smtp):
     auth.signup()
+    deliver_mail(app)
     assert smtp.messages == []  # signing up is not a two-step change
     first_recovery = auth.enrol()
     assert client.post("/two-step/off").status_code == 303
@@ -65,6 +66,7 @@ def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(client, auth,
     response = client.post("/signin/recovery", data={"code": first_recovery})
     new_recovery = re.search(r"<code>([0-9A-Z-]{19})</code>", response.get_data(as_text=True)).group(1)
     assert client.post("/two-step/unsubscribe").status_code == 303
+    assert deliver_mail(app) == {"sent": 6, "retry": 0, "failed": 0}
 
     subjects = [m["message"]["Subject"] for m in smtp.messages]
     assert subjects == [
@@ -93,26 +95,6 @@ def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(client, auth,
     assert "signed in to your beSTREAM account with your recovery code" in bodies[4]
 
 
-def test_a_mail_server_that_is_down_neither_undoes_nor_blocks_the_change(tmp_path, caplog):
-    smtp = SmtpServer().__enter__()
-    app = make_test_app(tmp_path, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
-                        MAIL_USE_TLS=False, MAIL_FROM=MAIL_FROM)
-    app.test_client_class = BrowserLikeClient
-    client = app.test_client()
-    auth = Auth(client, Outbox(app))
-    auth.signup()
-    auth.enrol()
-    smtp.__exit__()  # the mail server goes away
-    caplog.set_level(logging.INFO)
-    response = client.post("/two-step/off")
-    assert response.status_code == 303
-    assert "Two-step verification is off" in client.get("/account").get_data(as_text=True)
-    failures = [r for r in caplog.records if r.name == "security.mail"]
-    assert failures and "security mail not sent: event=two_step_off" in failures[0].getMessage()
-    assert "ConnectionRefusedError" in failures[0].getMessage()
-    assert len(smtp.messages) == 1  # only "turned on", sent while the server was up
-
-
 def test_starttls_and_login_are_used_when_configured(tmp_path, monkeypatch):
     with SmtpServer(tmp_path, tls=True, username="mailer", password="mail-secret") as server:
         monkeypatch.setenv("SSL_CERT_FILE", server.ca_file)
@@ -124,6 +106,7 @@ def test_starttls_and_login_are_used_when_configured(tmp_path, monkeypatch):
         auth = Auth(client, Outbox(app))
         auth.signup()
         auth.enrol()
+        deliver_mail(app)
         assert len(server.messages) == 1
         assert server.messages[0]["tls"] and server.messages[0]["authenticated"]
 
@@ -151,10 +134,11 @@ def test_smtp_needs_a_from_address(tmp_path):
         make_test_app(tmp_path, MAIL_BACKEND="pigeon")
 
 
-def test_the_browser_is_named_never_quoted_so_a_user_agent_cannot_write_the_mail(client, auth, smtp):
+def test_the_browser_is_named_never_quoted_so_a_user_agent_cannot_write_the_mail(app, client, auth, smtp):
     client.environ_base["HTTP_USER_AGENT"] = "Ignore this mail: our support team made this change. Firefox/1"
     auth.signup()
     auth.enrol()
+    deliver_mail(app)
     body = smtp.messages[-1]["body"]
     assert "Browser: Firefox\r\n" in body
     assert "support team" not in body
