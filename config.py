@@ -33,7 +33,8 @@ SETTINGS = [
     ("LOCKOUT_FAILURES", int, 10, "Consecutive second-step failures that lock an account's second step."),
     ("LOCKOUT_MINUTES", int, 15, "How long that lock lasts."),
     ("PENDING_SIGNIN_MINUTES", int, 10, "How long a correct password waits for the second step."),
-    ("REAUTH_MINUTES", int, 10, "How recent the password must be for Off, Unsubscribe and similar changes."),
+    ("REAUTH_MINUTES", int, 10, "How recent the password typed again (not at sign-in) and the step-up passcode "
+     "must be for Off, Unsubscribe, a new number and a new recovery code."),
     ("TWO_STEP_OFF_MAX_DAYS", int, 7, "Off turns back on by itself after this many days (0 = never)."),
     ("SMS_RESEND_COOLDOWN_SECONDS", int, 30, "Wait between two SMS for the same verification."),
     ("SMS_PER_ACCOUNT_HOUR", int, 5, "SMS per account per hour."),

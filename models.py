@@ -169,7 +169,11 @@ class AuthSession(BaseModel):
     token_hash = CharField(max_length=64, unique=True)
     user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
-    password_at = DateTimeField(default=utcnow)  # last password entry, for re-authentication
+    password_at = DateTimeField(default=utcnow)  # last password entry (sign-in or /reauth)
+    # Step-up for sensitive changes (migration 0011): the password typed on /reauth (signing in does
+    # not count) and a passcode or recovery code confirmed for a change; both cleared by the change.
+    reauth_at = DateTimeField(null=True)
+    second_factor_at = DateTimeField(null=True)
     ip = CharField(max_length=45, default="")
     user_agent = CharField(max_length=255, default="")
     revoked_at = DateTimeField(null=True, index=True)

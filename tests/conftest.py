@@ -184,6 +184,15 @@ class Auth:
         assert self.client.post("/two-step/confirm", data={"kept": "y"}).status_code == 303
         return recovery
 
+    def step_up(self, password="correct horse"):
+        """Before Off, Unsubscribe, a new number or a new recovery code: the password typed again,
+        then a passcode sent to the current number (views/step_up.py)."""
+        assert self.client.post("/reauth", data={"password": password}).status_code == 303
+        assert self.client.post("/two-step/verify").status_code == 303
+        response = self.client.post("/two-step/verify/passcode", data={"code": self.outbox.last_code()})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
     def signin_with_passcode(self, email="ann@example.com", password="correct horse"):
         assert self.signin(email, password).headers["Location"].endswith("/signin/passcode")
         response = self.client.post("/signin/passcode", data={"code": self.outbox.last_code()})

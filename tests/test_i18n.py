@@ -281,6 +281,7 @@ def test_dates_and_phone_numbers_follow_the_language(client, auth, outbox, clock
     auth.enrol()
     auth.signout()
     auth.signin_with_passcode()
+    auth.step_up()
     assert client.post("/two-step/off").headers["Location"] == "/account"
     until = clock.now() + datetime.timedelta(days=7)
 

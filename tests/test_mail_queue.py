@@ -80,6 +80,7 @@ def test_with_the_mail_server_stopped_pages_work_and_the_mail_goes_out_once_it_i
         auth.enrol()                      # set-up pages: "turned on" is queued
         auth.signout()
         auth.signin_with_passcode()       # sign-in pages
+        auth.step_up()
         assert client.post("/two-step/off").status_code == 303   # "turned off" is queued
         assert "Two-step verification is off" in client.get("/account").get_data(as_text=True)
 
@@ -126,6 +127,7 @@ def test_a_silent_mail_server_holds_the_sender_thread_but_no_page(tmp_path, back
         # While the sender thread waits on the silent server (for up to 60 s), every page answers.
         auth.signout()
         auth.signin_with_passcode()
+        auth.step_up()
         assert client.post("/two-step/off").status_code == 303
         assert client.get("/account").status_code == 200
         assert client.post("/two-step/phone", data={"phone": PHONE}).status_code in (303, 409)

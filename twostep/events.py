@@ -34,7 +34,7 @@ ADMINISTRATOR = "administrator"
 
 # The changes the user is told about by e-mail (twostep/notices.py).
 MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
-          "signin_recovery", "two_step_reset"}
+          "recovery_code_new", "signin_recovery", "two_step_reset"}
 
 
 def record(user_id, kind, *, ip="", user_agent="", detail="", actor=""):

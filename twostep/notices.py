@@ -42,6 +42,9 @@ MESSAGES = {
                                  "Its phone number and recovery code were deleted.")),
     "number_changed": (N_("Your two-step verification number was changed"),
                        N_("The phone number that receives your %(site)s passcodes was changed.")),
+    "recovery_code_new": (N_("You have a new recovery code"),
+                          N_("A new recovery code was made for your %(site)s account. "
+                             "The old one no longer works.")),
     "signin_recovery": (N_("Your recovery code was used to sign in"),
                         N_("Someone signed in to your %(site)s account with your recovery code. "
                            "That code no longer works; a new one was shown after the sign-in.")),
