@@ -16,8 +16,8 @@ backlog never holds SQLite's write lock for long while people sign in.
 """
 import datetime
 
+from core import clock
 from models import AuthSession, Challenge, OutboxMessage, QueuedMail, SmsRecord, db
-from twostep import clock
 
 BATCH = 1000
 MIN_SMS_DAYS = 2  # the SMS caps count the last 24 hours; keep a margin

@@ -21,7 +21,7 @@ import datetime
 from peewee import fn
 
 from models import QueuedMail, db
-from twostep import clock
+from core import clock
 
 FIRST_RETRY_SECONDS = 60
 MAX_RETRY_SECONDS = 3600

@@ -43,7 +43,7 @@ def test_dev_mail_does_not_exist_outside_debug(tmp_path):
 
 def test_an_event_whose_transaction_rolls_back_is_not_mailed(app):
     from models import User, db
-    from twostep import events
+    from accounts import events
 
     with app.app_context(), db.connection_context():
         user = User.create(email="ann@example.com", name="Ann", password_hash="x")

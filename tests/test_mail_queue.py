@@ -200,7 +200,7 @@ def test_several_senders_share_the_queue_and_send_each_mail_once(tmp_path, backe
     from mail.sender import MailSender
     from mail.smtp import SmtpMailer
     from models import User, db
-    from twostep import events
+    from accounts import events
 
     with SmtpServer() as server:
         app = smtp_app(tmp_path, backend, server.port)

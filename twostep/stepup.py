@@ -12,10 +12,11 @@ recovery code). The session's step-up times live on its AuthSession row
 (accounts.py); the passcode is an ordinary "stepup" Challenge, bound to
 this browser, with the usual expiry, tries, caps and lock.
 """
+from accounts import events
 from models import User
-from twostep import challenges, events, limits
-from twostep import errors
-from twostep.errors import FlowExpired, TwoStepError
+from twostep import challenges, limits
+from twostep import refusals
+from twostep.refusals import FlowExpired, TwoStepError
 from twostep.signin import effective_state, use_recovery_code
 
 PURPOSE = "stepup"
@@ -23,7 +24,7 @@ PURPOSE = "stepup"
 
 def _require_number(user):
     if effective_state(user) not in ("on", "off") or not user.phone:
-        raise TwoStepError(errors.WRONG_STATE, status=409)
+        raise TwoStepError(refusals.WRONG_STATE, status=409)
 
 
 def begin(user):

@@ -14,20 +14,21 @@ from flask import Blueprint, flash, request, session, url_for
 from flask_login import current_user, login_required
 
 import accounts
+from core.refusals import Refused
 from twostep import stepup
 from twostep.codes import format_recovery_code
-from twostep.errors import TwoStepError
 from views import messages
-from views.auth import renew_session_token
 from views.forms import ButtonForm, PasscodeForm, RecoveryCodeForm, first_error
-from views.htmx import go, page
+from views.htmx import go, page, refused
 from views.i18n import locale, show_phone, text
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
 from views.passcode_screen import resend as resend_code
-from views.web import auth_session, client_ip, policy, refused, safe_next, sender, who
+from views.sessions import renew_session_token
+from views.web import auth_session, client_ip, policy, safe_next, sender, who
 
-bp = Blueprint("step_up", __name__, url_prefix="/two-step/verify")
+# A child of the /two-step blueprint (views/__init__.py): endpoints two_step.step_up.*.
+bp = Blueprint("step_up", __name__, url_prefix="/verify")
 
 NEXT = "stepup_next"
 
@@ -36,10 +37,10 @@ def step_up_or_prompt():
     """None when this session may make a sensitive change now; else the redirect to the missing step."""
     minutes = policy().reauth_minutes
     if not accounts.recently_authenticated(auth_session(), minutes):
-        return go(url_for("auth.reauth", next=request.path))
+        return go(url_for("account.reauth", next=request.path))
     if current_user.phone and not accounts.second_factor_recent(auth_session(), minutes):
         session[NEXT] = request.path
-        return go(url_for("step_up.start"))
+        return go(url_for("two_step.step_up.start"))
     return None
 
 
@@ -53,7 +54,7 @@ def after_sensitive_change():
 def _password_or_prompt():
     if accounts.recently_authenticated(auth_session(), policy().reauth_minutes):
         return None
-    return go(url_for("auth.reauth", next=url_for("step_up.start")))
+    return go(url_for("account.reauth", next=url_for("two_step.step_up.start")))
 
 
 def _next():
@@ -83,9 +84,9 @@ def start():
         try:
             challenge, session[stepup.PURPOSE] = stepup.begin(current_user)
             stepup.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
-        except TwoStepError as error:
+        except Refused as error:
             return refused("settings/verify.html", error, **context)
-        return go(url_for("step_up.passcode"))
+        return go(url_for("two_step.step_up.passcode"))
     return page("settings/verify.html", **context)
 
 
@@ -100,12 +101,12 @@ def passcode():
     challenge = _pending()
     if challenge is None:
         flash(text(messages.STEP_EXPIRED), "error")
-        return go(url_for("step_up.start"))
+        return go(url_for("two_step.step_up.start"))
     form = PasscodeForm()
     if form.validate_on_submit():
         try:
             stepup.confirm_with_passcode(policy(), challenge, form.code.data, _confirmed)
-        except TwoStepError as error:
+        except Refused as error:
             return refused("settings/verify_passcode.html", error, **passcode_screen(challenge, form))
         session.pop(stepup.PURPOSE, None)
         return go(_next())
@@ -124,11 +125,11 @@ def resend():
         return prompt
     challenge = _pending()
     if challenge is None:
-        return go(url_for("step_up.start"))
+        return go(url_for("two_step.step_up.start"))
     return resend_code(
         "settings/verify_passcode.html", lambda: passcode_screen(challenge),
         lambda: stepup.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale()),
-        url_for("step_up.passcode"))
+        url_for("two_step.step_up.passcode"))
 
 
 @bp.route("/recovery", methods=["GET", "POST"])
@@ -143,10 +144,10 @@ def recovery():
     if form.validate_on_submit():
         try:
             new_code = stepup.confirm_with_recovery_code(policy(), current_user, form.code.data, _confirmed, **who())
-        except TwoStepError as error:
+        except Refused as error:
             return refused("settings/verify_recovery.html", error, form=form)
         target = _next()
-        if target == url_for("settings.new_recovery_code"):
+        if target == url_for("two_step.settings.new_recovery_code"):
             # The new recovery code was what the user came for: it is done.
             after_sensitive_change()
             target = url_for("account.personal")
