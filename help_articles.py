@@ -8,9 +8,9 @@ database, and a vote is one upsert in one transaction, so two quick clicks
 """
 from peewee import fn
 
-from models import HelpVote, db
 from core import clock
 from core.refusals import N_
+from models import HelpVote, db
 
 # slug -> title (a catalog message id; the views translate it). The slug is the URL (/help/<slug>), the key
 # of the votes and names the template (templates/help/<slug with underscores>.html).

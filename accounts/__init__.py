@@ -3,7 +3,7 @@
 Passwords are argon2id hashes (argon2-cffi), rehashed at sign-in when the
 operator changes the cost settings. A signed-in browser is an AuthSession
 row; the cookie only carries a random token naming it, so signing out or
-revoking a row really ends that session (checklist item 24).
+revoking a row really ends that session (docs/security.md, "Sessions").
 """
 import dataclasses
 import datetime
@@ -13,11 +13,11 @@ import unicodedata
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from models import AuthSession, User, db
 from accounts import events
 from core import clock
-from core.tokens import new_token, token_digest
 from core.refusals import N_, Refused
+from core.tokens import new_token, token_digest
+from models import AuthSession, User, db
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 8
@@ -119,7 +119,7 @@ def create_user(hasher, email, password, name, *, browser=None, locale=None):
 
 
 class Authenticator:
-    """Checks email and password in the same time whether or not the email exists (item 28)."""
+    """Checks email and password in the same time whether or not the email exists."""
 
     def __init__(self, hasher):
         self.hasher = hasher
@@ -215,14 +215,18 @@ def end_session(token):
             AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null()).execute()
 
 
-def end_other_sessions(user_id, browser):
+def end_other_sessions(user_id, browser, *, step_up_used=False):
     """After a security change, inside its transaction: end every other session of the account, and
     give this browser's session a new token (in `browser.session_token`).
 
     Other browsers are signed out at once; a copy of this browser's cookie taken
     before the change is anonymous afterwards. The row keeps its history
-    (created, password time): only the token moves. Returns how many sessions ended.
+    (created, password time): only the token moves. With `step_up_used`, the
+    change used this session's step-up up: the next one asks again. Returns
+    how many sessions ended.
     """
+    if step_up_used:
+        end_step_up(browser.session_token)
     keep = token_digest(browser.session_token or "")
     ended = (AuthSession.update(revoked_at=clock.now())
              .where(AuthSession.user == user_id, AuthSession.revoked_at.is_null(), AuthSession.token_hash != keep)
@@ -235,9 +239,31 @@ def end_other_sessions(user_id, browser):
 
 
 def password_confirmed(token):
-    """Record that the user just typed their password in this session (re-authentication)."""
-    AuthSession.update(password_at=clock.now()).where(AuthSession.token_hash == token_digest(token)).execute()
+    """Record that the user just typed their password in this session for a sensitive change (/reauth)."""
+    now = clock.now()
+    AuthSession.update(password_at=now, reauth_at=now).where(AuthSession.token_hash == token_digest(token)).execute()
+
+
+def second_factor_confirmed(token):
+    """Record that this session just confirmed a passcode or the recovery code for a sensitive change."""
+    AuthSession.update(second_factor_at=clock.now()).where(AuthSession.token_hash == token_digest(token)).execute()
+
+
+def end_step_up(token):
+    """A sensitive change was made: the next one needs the password and a code again."""
+    AuthSession.update(reauth_at=None, second_factor_at=None).where(
+        AuthSession.token_hash == token_digest(token or "")).execute()
+
+
+def _fresh(moment, minutes):
+    return moment is not None and moment >= clock.now() - datetime.timedelta(minutes=minutes)
 
 
 def recently_authenticated(auth_session, minutes):
-    return auth_session is not None and auth_session.password_at >= clock.now() - datetime.timedelta(minutes=minutes)
+    """The password was typed on /reauth within `minutes` (signing in does not count)."""
+    return auth_session is not None and _fresh(auth_session.reauth_at, minutes)
+
+
+def second_factor_recent(auth_session, minutes):
+    """A passcode or the recovery code was confirmed in this session within `minutes`."""
+    return auth_session is not None and _fresh(auth_session.second_factor_at, minutes)

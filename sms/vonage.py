@@ -30,8 +30,8 @@ from vonage_sms.errors import PartialFailureError
 from vonage_sms.errors import SmsError as VonageSmsError
 from vonage_utils.errors import VonageError
 
-from sms.base import SmsError, SmsSender
 from core.phones import mask_phone
+from sms.base import SmsError, SmsSender
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _quiet_vonage_loggers():
-    """Keep the SDK's loggers above DEBUG, whatever the root logger says (checklist item 31)."""
+    """Keep the SDK's loggers above DEBUG, whatever the root logger says (docs/security.md, "Logs and durability")."""
     for name in QUIET_LOGGERS:
         logger = logging.getLogger(name)
         if logger.level < logging.INFO:  # NOTSET (0) would inherit a DEBUG root
@@ -140,7 +140,7 @@ class VonageSender(SmsSender):
         try:
             message = SmsMessage(to=to.lstrip("+"), from_=self.sender_id, text=text, type=message_type(text))
             response = self._sms_api().send(message)
-        except Exception as error:  # every failure is one "could not send" (checklist item 14)
+        except Exception as error:  # every failure is one "could not send" (docs/security.md, "Sending SMS")
             status, reason = describe_failure(error)
             reason = CONTROL_RE.sub(" ", reason)  # the provider's error text must not forge log lines
             log.warning("Vonage SMS to %s not sent: status=%s %s", mask_phone(to), status, reason)

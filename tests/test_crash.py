@@ -1,4 +1,4 @@
-"""kill -9 under load (checklist items 33, 35): SQLite stays whole and keeps what it confirmed.
+"""kill -9 under load (docs/security.md, "Logs and durability"): SQLite stays whole and keeps what it confirmed.
 
 Browsers sign up, set up two-step verification, sign out and sign in again,
 non-stop, while the server (master and workers together) is killed with

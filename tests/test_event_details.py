@@ -10,8 +10,8 @@ from models import MIGRATIONS_DIR, SecurityEvent, db, open_database
 def test_details_are_data_shown_in_the_readers_language(client, auth, outbox, clock):
     auth.signup()
     auth.enrol()
-    client.get("/reauth")
-    client.post("/two-step/off")
+    auth.step_up()
+    assert client.post("/two-step/off").headers["Location"] == "/account"
     with db.connection_context():
         event = SecurityEvent.get(SecurityEvent.kind == "two_step_off")
     assert set(event.details) == {"until"}  # a moment, not a sentence

@@ -2,7 +2,7 @@
 
 An attacker (or a double-clicking user) sends the same request many times at
 once from copies of one browser's cookie jar. The rules must decide each race
-in the database (checklist items 4, 8, 18): one passcode makes one session,
+in the database (docs/security.md, "Passcodes" and "Recovery codes"): one passcode makes one session,
 one recovery code one sign-in, a passcode gets at most PASSCODE_MAX_ATTEMPTS
 guesses however many arrive together, and Resend never leaves two codes live.
 """

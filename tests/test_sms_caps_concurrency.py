@@ -1,4 +1,4 @@
-"""The SMS caps hold under parallel requests (checklist items 8, 12, 34).
+"""The SMS caps hold under parallel requests (docs/security.md, "Sending SMS").
 
 Reservations are serialised by a lock (BEGIN IMMEDIATE on SQLite, an
 advisory lock on PostgreSQL) and count before they write: of a burst of

@@ -3,7 +3,7 @@
 Whatever server a browser's next request lands on, the sign-in goes on:
 a passcode asked for through one server is accepted through the other, and
 the SMS caps, the lockout and the per-IP request limit count requests from
-both (checklist item 34). Needs TEST_DATABASE_URL and TEST_REDIS_URL
+both (docs/security.md, "Logs and durability"). Needs TEST_DATABASE_URL and TEST_REDIS_URL
 (`.ci/run` sets both).
 """
 import itertools

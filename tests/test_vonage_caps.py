@@ -1,4 +1,4 @@
-"""SMS caps and number checks against SMS pumping (checklist items 10-13), counted at the fake Vonage.
+"""SMS caps and number checks against SMS pumping (docs/security.md, "Sending SMS"), counted at the fake Vonage.
 
 Over a cap the answer is 429 with Retry-After and a clear message, and no
 request reaches the provider. Whatever an attacker scripts from one session

@@ -2,5 +2,5 @@
 
 Nothing in this package imports Flask's request, session or templates: views
 call these functions with plain values, tests call them directly, and a
-future API could too. See the README's "Architecture" section for the map.
+future API could too. See the README's "How the code is laid out" for the map.
 """

@@ -1,4 +1,4 @@
-"""Passcodes: issue, send, check, expire and void (checklist items 1-8, 14, 15, 33).
+"""Passcodes: issue, send, check, expire and void (docs/security.md, "Passcodes" and "Sending SMS").
 
 A Challenge row is one verification in progress, bound to one browser by a
 token in that browser's session. It holds at most one live passcode: sending
@@ -9,13 +9,13 @@ parallel requests cannot get extra tries or use a code twice.
 import datetime
 import logging
 
+from core import clock, metrics
+from core.tokens import new_token, token_digest
+from core.translations import catalog
 from models import Challenge, User, db
 from sms import SmsError
-from core import clock
 from twostep import limits
-from core.tokens import new_token, token_digest
 from twostep.codes import new_passcode, passcode_hash, passcode_matches, read_passcode
-from core.translations import catalog
 from twostep.refusals import CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, SendFailed, WrongCode
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def finish(challenge):
 
 
 def passcode_message(policy, code, locale="en"):
-    """The SMS text in `locale`; its last line is the origin-bound form browsers can offer (item 15).
+    """The SMS text in `locale`; its last line is the origin-bound form browsers can offer.
 
     That last line `@host #code` is never translated: browsers read it as it is.
     """
@@ -78,9 +78,9 @@ def expires_in(policy, challenge, now=None):
     return max(0, int((end - (now or clock.now())).total_seconds()))
 
 
-# Verifications whose number is already the account's confirmed one: sign-in and Enable. The set-up
-# wizard and a number change text a number not yet confirmed, which the per-IP cap also counts.
-TO_CONFIRMED_NUMBER = {"signin", "enable"}
+# Verifications whose number is already the account's confirmed one: sign-in, Enable and the step-up.
+# The set-up wizard and a number change text a number not yet confirmed, which the per-IP cap also counts.
+TO_CONFIRMED_NUMBER = {"signin", "enable", "stepup"}
 
 
 def send_passcode(policy, sender, challenge, *, ip, locale="en"):
@@ -100,7 +100,7 @@ def send_passcode(policy, sender, challenge, *, ip, locale="en"):
     code_hash = passcode_hash(policy.passcode_key, challenge.id, code)
     now = clock.now()
     ready_before = now - datetime.timedelta(seconds=policy.resend_cooldown)
-    # The code's row is written before the provider is called (item 33); the
+    # The code's row is written before the provider is called (docs/security.md, "Sending SMS"); the
     # cooldown condition in the WHERE makes parallel resends leave one live code.
     with db.atomic():
         issued = (Challenge.update(code_hash=code_hash, code_sent_at=now, attempts=0)
@@ -109,6 +109,7 @@ def send_passcode(policy, sender, challenge, *, ip, locale="en"):
                   .execute())
     if not issued:
         limits.mark_sms(record.id, "refused", "cooldown")
+        metrics.sms("refused", "cooldown", challenge.purpose, challenge.phone)
         raise Cooldown(policy.resend_cooldown)
     try:
         sender.send(challenge.phone, passcode_message(policy, code, locale))
@@ -125,12 +126,14 @@ def send_passcode(policy, sender, challenge, *, ip, locale="en"):
                   getattr(sender, "name", "?"), type(unexpected).__name__, challenge.user_id, challenge.purpose)
         raise SendFailed() from None
     limits.mark_sms(record.id, "sent", "0")
+    metrics.sms("sent", "ok", challenge.purpose, challenge.phone)
     challenge.code_hash, challenge.code_sent_at, challenge.attempts = code_hash, now, 0
 
 
 def _undo_issue(record, challenge, code_hash, status):
     """A send that failed: record why, and void its code so the user can simply try again."""
     limits.mark_sms(record.id, "failed", status)
+    metrics.sms("failed", status, challenge.purpose, challenge.phone)
     with db.atomic():
         Challenge.update(code_hash=None, code_sent_at=None).where(
             Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()

@@ -1,9 +1,9 @@
 """How passcodes and recovery codes are made, read, hashed and compared.
 
 Passcodes: 6 digits from `secrets`, stored as an HMAC keyed by the server and
-bound to the verification they were sent for (checklist items 1-2, 5).
+bound to the verification they were sent for (docs/security.md, "Passcodes").
 Recovery codes: 16 Crockford base32 characters (80 bits), shown in groups of
-four, stored as an argon2 hash (items 16-17).
+four, stored as an argon2 hash (docs/security.md, "Recovery codes").
 """
 import hashlib
 import hmac

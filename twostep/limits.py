@@ -1,4 +1,4 @@
-"""Caps on SMS and the second-step lockout (checklist items 7, 8, 11, 12, 34).
+"""Caps on SMS and the second-step lockout (docs/security.md, "Sending SMS" and "The second step and its lock").
 
 All state is in the database, so the caps hold across restarts, workers and
 hosts. An SMS is reserved in one transaction that first takes a lock every
@@ -14,9 +14,9 @@ import logging
 
 from peewee import fn
 
-from models import SmsRecord, User, db, is_sqlite
 from accounts import events
-from core import clock
+from core import clock, metrics
+from models import SmsRecord, User, db, is_sqlite
 from twostep import refusals
 from twostep.refusals import Locked, SmsCapReached
 
@@ -27,6 +27,12 @@ HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
 # Any fixed 64-bit number, the same in every worker: the PostgreSQL advisory lock of SMS reservations.
 RESERVATION_LOCK = 0x534D535F434150  # "SMS_CAP"
+# The `reason` label of a refused SMS in the metrics, by the message the user is shown.
+CAP_REASONS = {
+    refusals.CAP_SITE_DAY: "site_day", refusals.CAP_ACCOUNT_HOUR: "account_hour",
+    refusals.CAP_ACCOUNT_DAY: "account_day", refusals.CAP_NUMBER_HOUR: "number_hour",
+    refusals.CAP_NUMBER_DAY: "number_day", refusals.CAP_IP_DAY: "ip_day", refusals.CAP_NEW_NUMBERS: "new_numbers",
+}
 
 
 def _retry_after(query, window, now):
@@ -122,6 +128,7 @@ def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
         retry_after, message = max(refusals, key=lambda refusal: refusal[0])
         log.warning("SMS refused by a cap: user=%s purpose=%s ip=%s reason=%s retry_after=%ss",
                     user_id, purpose, ip, message, retry_after)
+        metrics.sms("refused", CAP_REASONS.get(message, "cap"), purpose, phone)
         raise SmsCapReached(int(retry_after), message)
     return record
 
@@ -132,13 +139,18 @@ def _warn_budget(policy, now):
     Refused attempts are not counted, so the figure is what was really sent or
     attempted (a timed-out send may still have been delivered and billed).
     """
-    used = _counted(now - DAY).count()
+    used = sms_used_last_day(now)
     if used >= policy.sms_daily_limit:
         log.warning("SMS daily budget reached: %s of %s used in the last 24 hours; further SMS are refused "
                     "(SMS_DAILY_LIMIT)", used, policy.sms_daily_limit)
     elif used >= 0.8 * policy.sms_daily_limit:
         log.warning("SMS daily budget nearly used: %s of %s in the last 24 hours (SMS_DAILY_LIMIT)",
                     used, policy.sms_daily_limit)
+
+
+def sms_used_last_day(now=None):
+    """SMS sent or attempted (not refused) in the 24 hours before `now`: what the global budget counts."""
+    return _counted((now or clock.now()) - DAY).count()
 
 
 def mark_sms(record_id, status, provider_status=""):
@@ -159,7 +171,7 @@ def claim_try(policy, user_id):
     The try is counted as a failure up front, in one conditional UPDATE, so
     parallel guesses spread over several pending sign-ins cannot all pass a
     "not locked yet" check before any of them is counted: at most
-    LOCKOUT_FAILURES codes are ever evaluated between two successes (item 8).
+    LOCKOUT_FAILURES codes are ever evaluated between two successes (docs/security.md, "Passcodes").
     A right code gives the try back (`record_success` resets the count).
     """
     now = clock.now()
@@ -183,6 +195,7 @@ def record_failure(policy, user_id):
                               locked_until=now + datetime.timedelta(minutes=policy.lockout_minutes))
                   .where(User.id == user_id, User.second_step_failures >= policy.lockout_failures)
                   .execute())
+    metrics.second_step_failure(locked=bool(locked))
     if locked:
         events.record(user_id, "second_step_locked")
         log.warning("second step locked for user=%s after %s failures", user_id, policy.lockout_failures)

@@ -1,6 +1,6 @@
 """The numbers the rules enforce, taken from the app's settings.
 
-Defaults follow docs/security-checklist (marked *policy* there); operators
+Defaults follow docs/security.md (marked *policy* there); operators
 and load tests change them through the environment (see config.py).
 """
 import dataclasses

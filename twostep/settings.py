@@ -7,15 +7,13 @@ views ask for the password again first when it was not entered recently.
 import datetime
 
 import accounts
-from accounts import Browser
-from models import AuthSession, Challenge, User, db
-from accounts import events
+from accounts import Browser, events
 from core import clock
-from twostep import challenges
-from twostep.codes import hash_recovery_code, new_recovery_code
-from twostep import refusals
-from twostep.refusals import FlowExpired, TwoStepError
 from core.phones import mask_phone, parse_phone
+from models import AuthSession, Challenge, User, db
+from twostep import challenges, refusals
+from twostep.codes import hash_recovery_code, new_recovery_code
+from twostep.refusals import FlowExpired, TwoStepError
 from twostep.signin import effective_state
 
 
@@ -42,7 +40,7 @@ def turn_off(policy, user, browser=None):
             raise TwoStepError(refusals.WRONG_STATE, status=409)
         details = {"until": until.isoformat(timespec="minutes")} if until else {}
         events.record(user.id, "two_step_off", ip=browser.ip, user_agent=browser.user_agent, details=details)
-        accounts.end_other_sessions(user.id, browser)
+        accounts.end_other_sessions(user.id, browser, step_up_used=True)
     return until
 
 
@@ -66,7 +64,7 @@ def finish_enable(policy, challenge, raw_code, browser=None):
             raise FlowExpired()
         User.update(two_step="on", off_until=None).where(User.id == challenge.user_id).execute()
         events.record(challenge.user_id, "two_step_enabled", ip=browser.ip, user_agent=browser.user_agent)
-        accounts.end_other_sessions(challenge.user_id, browser)
+        accounts.end_other_sessions(challenge.user_id, browser, step_up_used=True)
 
     challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_on)
 
@@ -83,7 +81,7 @@ def unsubscribe(user, browser=None):
         User.update(two_step="none", phone=None, recovery_hash=None, off_until=None).where(
             User.id == user.id).execute()
         events.record(user.id, "two_step_unsubscribed", ip=browser.ip, user_agent=browser.user_agent)
-        accounts.end_other_sessions(user.id, browser)
+        accounts.end_other_sessions(user.id, browser, step_up_used=True)
 
 
 def regenerate_recovery_code(user, browser=None):
@@ -95,12 +93,12 @@ def regenerate_recovery_code(user, browser=None):
     with db.atomic():
         User.update(recovery_hash=new_hash).where(User.id == user.id).execute()
         events.record(user.id, "recovery_code_new", ip=browser.ip, user_agent=browser.user_agent)
-        accounts.end_other_sessions(user.id, browser)
+        accounts.end_other_sessions(user.id, browser, step_up_used=True)
     return code
 
 
 def begin_number_change(policy, sender, user, raw_phone, *, ip, locale="en"):
-    """A new number gets a passcode before anything on the account changes (item 22)."""
+    """A new number gets a passcode before anything on the account changes."""
     _require(user, "on", "off")
     phone = parse_phone(raw_phone, policy.phone_region, policy.allowed_countries)
     if phone == user.phone:
@@ -120,7 +118,7 @@ def finish_number_change(policy, challenge, raw_code, browser=None):
         User.update(phone=challenge.phone).where(User.id == challenge.user_id).execute()
         events.record(challenge.user_id, "number_changed", ip=browser.ip, user_agent=browser.user_agent,
                       details={"to": mask_phone(challenge.phone)})
-        accounts.end_other_sessions(challenge.user_id, browser)
+        accounts.end_other_sessions(challenge.user_id, browser, step_up_used=True)
 
     challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_number)
 

@@ -1,4 +1,4 @@
-"""The set-up wizard's rules (help article STEP 2-6; checklist items 20, 22).
+"""The set-up wizard's rules (help article STEP 2-6; docs/security.md, "Set-up and settings").
 
 The order is enforced here: phone -> passcode confirmed -> recovery code
 shown -> "I kept this number in a safe place" ticked. Progress lives on the
@@ -6,15 +6,13 @@ enrolment's Challenge row, not on the account, so leaving half-way changes
 nothing; the account changes only in `confirm()`, in one transaction.
 """
 import accounts
-from accounts import Browser
-from models import Challenge, User, db
-from accounts import events
+from accounts import Browser, events
 from core import clock
-from twostep import challenges
-from twostep.codes import hash_recovery_code, new_recovery_code
-from twostep import refusals
-from twostep.refusals import FlowExpired, NotBoxTicked, TwoStepError
 from core.phones import parse_phone
+from models import Challenge, User, db
+from twostep import challenges, refusals
+from twostep.codes import hash_recovery_code, new_recovery_code
+from twostep.refusals import FlowExpired, NotBoxTicked, TwoStepError
 
 STEPS = ("phone", "passcode", "recovery", "confirm")
 

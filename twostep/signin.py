@@ -1,4 +1,4 @@
-"""The second step of sign-in: SMS passcode, or the recovery code (checklist items 5-10, 18-19).
+"""The second step of sign-in: SMS passcode, or the recovery code (docs/security.md, "The second step and its lock").
 
 A correct password opens a "signin" Challenge that grants nothing by itself
 and expires after PENDING_SIGNIN_MINUTES. Only a correct passcode or
@@ -6,12 +6,11 @@ recovery code for that challenge completes the sign-in, and it does so in the
 same transaction that uses the code up.
 """
 import accounts
-from models import User, db
 from accounts import events
 from core import clock
-from twostep import challenges, limits
+from models import User, db
+from twostep import challenges, limits, refusals
 from twostep.codes import hash_recovery_code, new_recovery_code, read_recovery_code, recovery_code_matches
-from twostep import refusals
 from twostep.refusals import FlowExpired, TwoStepError, WrongRecoveryCode
 
 
@@ -70,15 +69,17 @@ def complete_with_passcode(policy, challenge, raw_code, browser):
     return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish)
 
 
-def complete_with_recovery_code(policy, challenge, raw_code, browser):
-    """Sign `browser` in with the recovery code: it is used up and a new one replaces it.
+def use_recovery_code(policy, user, raw_code, in_transaction):
+    """Check and use up the user's recovery code, replacing it with a new one; return the new code.
 
-    Returns (the account signed in, the new recovery code to show once).
+    `in_transaction()` runs in the transaction that swaps the codes; it
+    returns False when what the code was for is gone (then nothing changes,
+    and the code is not used up). Wrong codes count towards the second-step
+    lock like wrong passcodes.
     """
     code = read_recovery_code(raw_code)
     if code is None:
         raise TwoStepError(refusals.RECOVERY_FORMAT)
-    user = User.get_by_id(challenge.user_id)
     limits.ensure_not_locked(user)
     limits.claim_try(policy, user.id)
     if not recovery_code_matches(user.recovery_hash, code):
@@ -88,17 +89,34 @@ def complete_with_recovery_code(policy, challenge, raw_code, browser):
     new_hash = hash_recovery_code(new_code)  # hashed before the transaction: it is deliberately slow
     try:
         with db.atomic():
-            # Conditional on the hash just checked: of parallel uses, one wins. The
-            # challenge row is locked before the account's, in the same order as a
-            # passcode check, so the two cannot deadlock on PostgreSQL.
-            if not challenges.finish(challenge) or not (
+            # Conditional on the hash just checked: of parallel uses, one wins. The caller's
+            # challenge row is locked before the account's, in the same order as a passcode
+            # check, so the two cannot deadlock on PostgreSQL.
+            if in_transaction() is False or not (
                     User.update(recovery_hash=new_hash)
                     .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute()):
                 raise WrongRecoveryCode(refusals.RECOVERY_USED)
             limits.record_success(user.id)
-            events.record(user.id, "signin_recovery", ip=browser.ip, user_agent=browser.user_agent)
-            accounts.start_session(user.id, browser)
     except WrongRecoveryCode:
         limits.release_try(user.id)  # a right code that lost the race is not a wrong guess
         raise
-    return user, new_code
+    return new_code
+
+
+def complete_with_recovery_code(policy, challenge, raw_code, browser):
+    """Sign `browser` in with the recovery code: it is used up and a new one replaces it, and the
+    pending sign-in, the session (its token in `browser.session_token`) and the "signin_recovery"
+    event commit in that same transaction.
+
+    Returns (the account signed in, the new recovery code to show once).
+    """
+    user = User.get_by_id(challenge.user_id)
+
+    def sign_in():
+        if not challenges.finish(challenge):
+            return False
+        events.record(user.id, "signin_recovery", ip=browser.ip, user_agent=browser.user_agent)
+        accounts.start_session(user.id, browser)
+        return True
+
+    return user, use_recovery_code(policy, user, raw_code, sign_in)

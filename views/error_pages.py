@@ -5,6 +5,7 @@ page (or the `main` fragment for htmx) saying what to do next.
 """
 import logging
 
+from flask import g
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -28,13 +29,14 @@ OTHER_MESSAGE = N_("Something went wrong.")
 UNEXPECTED_MESSAGE = N_("Something went wrong on our side. Please try again.")
 
 
-def error_context(status, message):
-    """errors/error.html's variables: the status and the message id `message`, in the reader's language."""
-    return {"status_code": status, "message": text(message)}
+def error_context(status, message, request_id=None):
+    """errors/error.html's variables: the status, the message id `message` in the reader's language, and
+    the request's id (the reference a user can give the operator, who finds its log lines with it)."""
+    return {"status_code": status, "message": text(message), "request_id": request_id}
 
 
 def _error_page(status, message, retry_after=None):
-    response = page("errors/error.html", status=status, **error_context(status, message))
+    response = page("errors/error.html", status=status, **error_context(status, message, g.get("request_id")))
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response

@@ -12,7 +12,7 @@ from core.phones import PHONE_INVALID, PhoneRejected
 from core.refusals import Refused
 from twostep import challenges, refusals
 from twostep.codes import new_recovery_code
-from views import account, error_pages, help, messages, settings, setup, signin
+from views import account, error_pages, help, messages, settings, setup, signin, step_up
 from views.forms import (ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm,
                          SignUpForm)
 from views.htmx import FRAGMENT_BLOCK, page
@@ -242,6 +242,32 @@ def _entries():
         E("number-passcode-wrong", "Change number", "passcode, error: wrong code", "settings/passcode.html",
           lambda: _signed_in(**_form(PasscodeForm(), refusals.WrongCode(4),
                                      **settings.passcode_context("change", *_sent(45))))),
+        # Step-up before Off, Unsubscribe, a new number, a new recovery code (after "Confirm your password")
+        E("step-up", "Step-up", "send a passcode to the current number", "settings/verify.html",
+          lambda: _signed_in(**_form(ButtonForm(), **step_up.verify_context(_user())))),
+        E("step-up-error", "Step-up", "error: SMS cap", "settings/verify.html",
+          lambda: _signed_in(**_form(ButtonForm(), refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY),
+                                     **step_up.verify_context(_user())))),
+        E("step-up-expired", "Step-up", "passcode step expired, start again", "settings/verify.html",
+          lambda: _signed_in(**_form(ButtonForm(), **step_up.verify_context(_user()))),
+          flashes=(("error", messages.STEP_EXPIRED),)),
+        E("step-up-passcode", "Step-up", "passcode", "settings/verify_passcode.html",
+          lambda: _signed_in(**_form(PasscodeForm(), **step_up.passcode_context(*_sent())))),
+        E("step-up-passcode-wrong", "Step-up", "passcode, error: wrong code", "settings/verify_passcode.html",
+          lambda: _signed_in(**_form(_filled(PasscodeForm, code="000000"), refusals.WrongCode(4),
+                                     **step_up.passcode_context(*_sent(60))))),
+        E("step-up-passcode-cooldown", "Step-up", "error: resend cooldown", "settings/verify_passcode.html",
+          lambda: _signed_in(**_form(PasscodeForm(), refusals.Cooldown(25), **step_up.passcode_context(*_sent(5))))),
+        E("step-up-passcode-locked", "Step-up", "locked", "settings/verify_passcode.html",
+          lambda: _signed_in(**_form(PasscodeForm(), refusals.Locked(60),
+                                     **step_up.passcode_context(*_sent(60, live=False))))),
+        E("step-up-recovery", "Step-up", "recovery code (Try another method)", "settings/verify_recovery.html",
+          lambda: _signed_in(**_form(RecoveryCodeForm()))),
+        E("step-up-recovery-wrong", "Step-up", "recovery code, error: wrong code", "settings/verify_recovery.html",
+          lambda: _signed_in(**_form(RecoveryCodeForm(), refusals.WrongRecoveryCode()))),
+        E("step-up-new-code", "Step-up", "new recovery code shown, Continue to the change",
+          "settings/verify_new_code.html",
+          lambda: _signed_in(**step_up.new_code_context(new_recovery_code(), "/two-step/number"))),
         # Errors and development pages
         E("error-400", "Error pages", "400 form expired (CSRF)", "errors/error.html",
           lambda: _anonymous(**error_pages.error_context(400, error_pages.CSRF_MESSAGE))),
@@ -250,7 +276,7 @@ def _entries():
         E("error-429", "Error pages", "429 too many attempts", "errors/error.html",
           lambda: _anonymous(**error_pages.error_context(429, error_pages.MESSAGES[429]))),
         E("error-500", "Error pages", "500 our side", "errors/error.html",
-          lambda: _anonymous(**error_pages.error_context(500, error_pages.UNEXPECTED_MESSAGE))),
+          lambda: _anonymous(**error_pages.error_context(500, error_pages.UNEXPECTED_MESSAGE, "3f2a9c0d1e4b5a67"))),
         # Help articles
         E("help-index", "Help", "list of articles", "help/index.html", lambda: _anonymous(**help.index_context())),
         E("help-article", "Help", "set-up article, signed out (sign in to vote)", "help/two_step_verification.html",

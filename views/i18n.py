@@ -18,7 +18,6 @@ from flask_babel import Babel, get_locale, gettext, ngettext
 from flask_login import current_user
 
 import accounts
-
 from core.phones import format_phone, mask_phone
 from core.translations import HOME_REGION, event_details, format_when
 from views.web import safe_next

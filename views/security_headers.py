@@ -1,4 +1,4 @@
-"""Headers on every response (checklist item 27).
+"""Headers on every response (docs/security.md, "Requests and pages").
 
 The Content-Security-Policy allows no inline script or style at all, which is
 why behaviour lives in static/js/app.js and looks in static/css/. Pages are

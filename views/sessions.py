@@ -32,14 +32,19 @@ def signed_in(user, browser):
     login_user(user)
 
 
-def fresh_password_required(view):
-    """The password must have been entered within REAUTH_MINUTES, else /reauth first (and back here)."""
+def fresh_password_required(view=None, *, back_to=None):
+    """The password must have been typed on /reauth within REAUTH_MINUTES, else /reauth first.
+
+    Afterwards the browser comes back to this page, or to the endpoint `back_to`.
+    """
+    if view is None:
+        return lambda view: fresh_password_required(view, back_to=back_to)
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if not accounts.recently_authenticated(auth_session(), policy().reauth_minutes):
-            # Back to this page's GET form afterwards: the user confirms the change there.
-            return go(url_for("account.reauth", next=request.path))
+            # Back to a page's GET form afterwards: the user confirms the change there.
+            return go(url_for("account.reauth", next=url_for(back_to) if back_to else request.path))
         return view(*args, **kwargs)
 
     return wrapped

@@ -1,9 +1,12 @@
 """Off, Enable, Unsubscribe, a new number and a new recovery code (help article, last notes).
 
-Each needs the password entered within REAUTH_MINUTES (`@fresh_password_required`,
-else /reauth first). The rules make each change in one transaction that also
-records it and ends the account's other sessions; this browser keeps going
-with a renewed cookie. GET shows what will happen; POST does it.
+Off, Unsubscribe, a new number and a new recovery code are `@step_up_required`
+(views/step_up.py: the password typed again, then a passcode to the current
+number or the recovery code); Enable is `@fresh_password_required` (the
+password typed again). The rules make each change in one transaction that
+records it, e-mails the owner, uses the step-up up and ends the account's
+other sessions; this browser keeps going with a renewed cookie. GET shows
+what will happen; POST does it.
 """
 from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
@@ -16,9 +19,11 @@ from views.forms import ButtonForm, PhoneForm
 from views.htmx import form_page, go, refused
 from views.i18n import locale, show_phone, text, when
 from views.limiter import limit_posts
-from views.passcode_screen import check_passcode, passcode_screen, resend as resend_code
+from views.passcode_screen import check_passcode, passcode_screen
+from views.passcode_screen import resend as resend_code
 from views.sessions import fresh_password_required, keep_session, this_browser
 from views.signin import new_recovery_code_context
+from views.step_up import step_up_required
 from views.web import client_ip, policy, sender
 
 bp = Blueprint("settings", __name__)
@@ -46,7 +51,7 @@ def off_context():
 
 @bp.route("/off", methods=["GET", "POST"])
 @login_required
-@fresh_password_required
+@step_up_required
 def off():
     """Off: stop asking for a passcode for a while, keeping the number and recovery code."""
     form = ButtonForm()
@@ -64,7 +69,7 @@ def off():
 
 @bp.route("/unsubscribe", methods=["GET", "POST"])
 @login_required
-@fresh_password_required
+@step_up_required
 def unsubscribe():
     """Unsubscribe: remove two-step verification, its number and its recovery code."""
     form = ButtonForm()
@@ -88,7 +93,7 @@ def new_recovery_code_page_context(code=None):
 @bp.route("/recovery-code", methods=["GET", "POST"])
 @login_required
 @limit_posts
-@fresh_password_required
+@step_up_required
 def new_recovery_code():
     """A new recovery code replaces the old one, shown once."""
     form = ButtonForm()
@@ -128,7 +133,7 @@ def enable():
 @bp.route("/number", methods=["GET", "POST"])
 @login_required
 @limit_posts
-@fresh_password_required
+@step_up_required
 def number():
     """Change the phone number: the new number must confirm a passcode first."""
     form = PhoneForm()

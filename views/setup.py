@@ -9,8 +9,8 @@ import functools
 from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
-from core.refusals import N_, Refused
 from core.phones import format_phone
+from core.refusals import N_, Refused
 from twostep import challenges
 from twostep import setup as setup_rules
 from views import messages
@@ -18,7 +18,8 @@ from views.forms import ButtonForm, KeptForm, PhoneForm
 from views.htmx import form_page, go, page, refused
 from views.i18n import locale, text
 from views.limiter import limit_posts
-from views.passcode_screen import check_passcode, passcode_screen, resend as resend_code
+from views.passcode_screen import check_passcode, passcode_screen
+from views.passcode_screen import resend as resend_code
 from views.sessions import keep_session, this_browser
 from views.signin import new_recovery_code_context
 from views.web import client_ip, policy, sender

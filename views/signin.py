@@ -13,6 +13,7 @@ from flask_login import current_user, login_required, logout_user
 
 import accounts
 from accounts import events
+from core import metrics
 from core.refusals import Refused
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
@@ -22,7 +23,8 @@ from views.forms import KeptForm, RecoveryCodeForm, SignInForm
 from views.htmx import form_page, go, go_full, page, refused, whole_page
 from views.i18n import error_text, locale, text
 from views.limiter import limit_posts
-from views.passcode_screen import check_passcode, passcode_screen, resend as resend_code
+from views.passcode_screen import check_passcode, passcode_screen
+from views.passcode_screen import resend as resend_code
 from views.sessions import signed_in, this_browser
 from views.web import client_ip, policy, safe_next, sender, who
 
@@ -40,11 +42,14 @@ def password():
         if user is None:
             # For the operator, never the email typed (it may be a password typed in the wrong box).
             log.info("sign-in refused: wrong email or password ip=%s", client_ip())
+            metrics.signin(metrics.WRONG_PASSWORD)
             return page("signin/password.html", status=422, form=form, error=text(messages.SIGNIN_WRONG))
         if signin_rules.needs_second_step(user):
+            metrics.signin(metrics.SECOND_STEP_ASKED)
             return _begin_second_step(user)
         browser = this_browser()
         signed_in(accounts.sign_in(user, browser), browser)
+        metrics.signin(metrics.SIGNED_IN_PASSWORD)
         return go_full(safe_next(request.args.get("next"), url_for("account.dashboard")))
     return form_page("signin/password.html", form)
 
@@ -110,6 +115,7 @@ def passcode(challenge):
 
     def verify(code):
         signed_in(signin_rules.complete_with_passcode(policy(), challenge, code, browser), browser)
+        metrics.signin(metrics.SIGNED_IN_PASSCODE)
 
     return check_passcode("signin/passcode.html", lambda: passcode_context(challenge), verify,
                           lambda: go_full(url_for("account.dashboard")))
@@ -151,6 +157,7 @@ def recovery(challenge):
         except Refused as error:
             return refused("signin/recovery.html", error, form=form)
         signed_in(user, browser)
+        metrics.signin(metrics.SIGNED_IN_RECOVERY)
         # Shown in this answer only: it is never stored in clear, so it cannot be shown again.
         # The whole page: signing in changes the header's links too.
         return whole_page("signin/new_recovery_code.html", **new_recovery_code_context(new_code))

@@ -1,4 +1,4 @@
-"""Issue 2: accounts, Dashboard, Account page, settings, headers, CSRF, sessions, CLI."""
+"""Accounts, the Dashboard and Account page, sessions, CSRF, security headers, the CLI and the templates' rules."""
 import pathlib
 import re
 

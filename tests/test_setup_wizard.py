@@ -1,4 +1,4 @@
-"""Issue 3: the set-up wizard (help article STEP 2-6), as plain and as htmx requests."""
+"""The set-up wizard (help article STEP 2-6), as plain and as htmx requests."""
 import re
 
 import pytest
