@@ -8,6 +8,7 @@
   db upgrade
   demo            (make run: create the demo account once and print it)
   purge           delete expired challenges, old SMS records, outbox messages, ended sessions
+  sms usage       SMS today and over 30 days by purpose and country, the budget left, the estimated cost
 
 Bad input (an invalid or unknown email) prints a message and exits with
 status 1 (click's ClickException); a usage mistake exits with status 2.
@@ -20,14 +21,17 @@ from flask import current_app
 from flask.cli import AppGroup
 
 import accounts
-from models import User, migrate
-from twostep import clock, events, notices, switches
+from models import User, db, migrate
+from accounts import events, notices
+from core import clock
+from twostep import settings as settings_rules
 from twostep import signin as signin_rules
-from twostep.phones import mask_phone
+from core.phones import mask_phone
 
 users_cli = AppGroup("users", help="Manage accounts.")
 db_cli = AppGroup("db", help="Manage the database schema.")
 two_step_cli = AppGroup("two-step", help="Look at or reset an account's two-step verification.")
+sms_cli = AppGroup("sms", help="What the SMS cost.")
 
 DEMO_EMAIL = "demo@example.com"
 
@@ -54,7 +58,7 @@ def _find_user(email):
 
 
 def _mail_after(work):
-    """Run `work()`, then send the security e-mails for what it committed (see twostep/notices.py)."""
+    """Run `work()`, then send the security e-mails for what it committed (see accounts/notices.py)."""
     token = events.start_collecting()
     try:
         result = work()
@@ -130,7 +134,7 @@ def two_step_reset(email, yes):
     if not yes:
         click.confirm(f"Remove two-step verification from {user.email}? Anyone with its password can then sign in",
                       abort=True)
-    ended = _mail_after(lambda: switches.reset_by_administrator(user))
+    ended = _mail_after(lambda: settings_rules.reset_by_administrator(user))
     click.echo(f"Two-step verification removed from {user.email}; {ended} session(s) ended. "
                "The user can sign in with the password and set it up again.")
 
@@ -182,9 +186,48 @@ def purge_command(challenge_hours, sms_days, outbox_hours, session_days):
     click.echo("Deleted: " + ", ".join(f"{count} {table}" for table, count in deleted.items()))
 
 
+@sms_cli.command("usage")
+def sms_usage():
+    """SMS today (UTC) and over the last 30 days by purpose and country, the budget left, the estimated cost."""
+    from config import parse_sms_prices
+    from twostep.usage import usage
+
+    try:
+        prices = parse_sms_prices(current_app.config.get("SMS_PRICES"))
+    except ValueError as refused:
+        raise click.ClickException(str(refused))
+    currency = current_app.config.get("SMS_PRICE_CURRENCY") or ""
+    with db.connection_context():
+        report = usage(current_app.config["SMS_DAILY_LIMIT"], prices)
+
+    def money(amount):
+        return "-" if amount is None else f"{amount:.2f} {currency}".strip()
+
+    click.echo(f"SMS usage at {report['now']:%Y-%m-%d %H:%M} UTC "
+               f"(today: since 00:00 UTC; period: the last {report['days']} days)")
+    header = f"{'purpose':<10}{'country':<9}{'today: sent':>12}{'failed':>8}{'refused':>9}" \
+             f"{'period: sent':>14}{'failed':>8}{'refused':>9}{'est. cost':>14}"
+    click.echo(header)
+    for row in report["rows"]:
+        today, period = row["today"], row["period"]
+        click.echo(f"{row['purpose']:<10}{row['country']:<9}{today['sent']:>12}{today['failed']:>8}"
+                   f"{today['refused']:>9}{period['sent']:>14}{period['failed']:>8}{period['refused']:>9}"
+                   f"{money(row['cost']):>14}")
+    if not report["rows"]:
+        click.echo("(no SMS in the period)")
+    click.echo(f"Budget left: {report['budget_left']} of {report['daily_limit']} in the last 24 hours "
+               "(SMS_DAILY_LIMIT).")
+    click.echo(f"Estimated cost (sent and failed SMS): today {money(report['cost_today'])}, "
+               f"last {report['days']} days {money(report['cost_period'])}.")
+    if report["unpriced"]:
+        click.echo("No price for: " + ", ".join(report["unpriced"]) + " (not in the cost above; set SMS_PRICES, "
+                   "e.g. SMS_PRICES=JP=0.0712,*=0.05).")
+
+
 def register(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(two_step_cli)
     app.cli.add_command(demo)
     app.cli.add_command(purge_command)
+    app.cli.add_command(sms_cli)

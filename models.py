@@ -27,7 +27,7 @@ from peewee import (
 from playhouse.db_url import connect as connect_url
 from playhouse.migrations import Runner
 
-from twostep import clock
+from core import clock
 
 db = DatabaseProxy()
 
@@ -124,7 +124,7 @@ def _sqlite_migration_lock():
 
 
 def utcnow():
-    """Naive UTC now from the rules' clock (twostep/clock.py), so rows made in tests follow the test's clock."""
+    """Naive UTC now from the rules' clock (core/clock.py), so rows made in tests follow the test's clock."""
     return clock.now()
 
 

@@ -9,12 +9,15 @@ parallel requests cannot get extra tries or use a code twice.
 import datetime
 import logging
 
+from core import metrics
 from models import Challenge, User, db
 from sms import SmsError
-from twostep import clock, limits
-from twostep.codes import new_passcode, new_token, passcode_hash, passcode_matches, read_passcode, token_digest
-from twostep.translations import catalog
-from twostep.errors import CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, SendFailed, WrongCode
+from core import clock
+from twostep import limits
+from core.tokens import new_token, token_digest
+from twostep.codes import new_passcode, passcode_hash, passcode_matches, read_passcode
+from core.translations import catalog
+from twostep.refusals import CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, SendFailed, WrongCode
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,7 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
                   .execute())
     if not issued:
         limits.mark_sms(record.id, "refused", "cooldown")
+        metrics.sms("refused", "cooldown", challenge.purpose, challenge.phone)
         raise Cooldown(policy.resend_cooldown)
     try:
         sender.send(challenge.phone, passcode_message(policy, code, locale))
@@ -117,12 +121,14 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
                   getattr(sender, "name", "?"), type(unexpected).__name__, challenge.user_id, challenge.purpose)
         raise SendFailed() from None
     limits.mark_sms(record.id, "sent", "0")
+    metrics.sms("sent", "ok", challenge.purpose, challenge.phone)
     challenge.code_hash, challenge.code_sent_at, challenge.attempts = code_hash, now, 0
 
 
 def _undo_issue(record, challenge, code_hash, status):
     """A send that failed: record why, and void its code so the user can simply try again."""
     limits.mark_sms(record.id, "failed", status)
+    metrics.sms("failed", status, challenge.purpose, challenge.phone)
     with db.atomic():
         Challenge.update(code_hash=None, code_sent_at=None).where(
             Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()

@@ -14,10 +14,12 @@ import logging
 
 from peewee import fn
 
+from core import metrics
 from models import SmsRecord, User, db, is_sqlite
-from twostep import clock, events
-from twostep import errors
-from twostep.errors import Locked, SmsCapReached
+from accounts import events
+from core import clock
+from twostep import refusals
+from twostep.refusals import Locked, SmsCapReached
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,12 @@ HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
 # Any fixed 64-bit number, the same in every worker: the PostgreSQL advisory lock of SMS reservations.
 RESERVATION_LOCK = 0x534D535F434150  # "SMS_CAP"
+# The `reason` label of a refused SMS in the metrics, by the message the user is shown.
+CAP_REASONS = {
+    refusals.CAP_SITE_DAY: "site_day", refusals.CAP_ACCOUNT_HOUR: "account_hour",
+    refusals.CAP_ACCOUNT_DAY: "account_day", refusals.CAP_NUMBER_HOUR: "number_hour",
+    refusals.CAP_NUMBER_DAY: "number_day", refusals.CAP_IP_DAY: "ip_day", refusals.CAP_NEW_NUMBERS: "new_numbers",
+}
 
 
 def _retry_after(query, window, now):
@@ -43,29 +51,29 @@ def _cap_checks(policy, record, now):
     """(query, window, cap, message) for each cap that applies to `record`."""
     checks = [
         (_counted(now - DAY), DAY, policy.sms_daily_limit,
-         errors.CAP_SITE_DAY),
+         refusals.CAP_SITE_DAY),
     ]
     if record.user_id is not None:
         mine = SmsRecord.user == record.user_id
         checks += [
             (_counted(now - HOUR).where(mine), HOUR, policy.sms_per_account_hour,
-             errors.CAP_ACCOUNT_HOUR),
+             refusals.CAP_ACCOUNT_HOUR),
             (_counted(now - DAY).where(mine), DAY, policy.sms_per_account_day,
-             errors.CAP_ACCOUNT_DAY),
+             refusals.CAP_ACCOUNT_DAY),
         ]
     same_number = SmsRecord.phone == record.phone
     checks += [
         (_counted(now - HOUR).where(same_number), HOUR, policy.sms_per_number_hour,
-         errors.CAP_NUMBER_HOUR),
+         refusals.CAP_NUMBER_HOUR),
         (_counted(now - DAY).where(same_number), DAY, policy.sms_per_number_day,
-         errors.CAP_NUMBER_DAY),
+         refusals.CAP_NUMBER_DAY),
     ]
     if not record.to_confirmed_number:
         # Per-IP only for numbers not yet confirmed: sign-in codes go to a
         # confirmed number and must not lock out everyone behind one NAT.
         checks.append((
             _counted(now - DAY).where(SmsRecord.ip == record.ip, SmsRecord.to_confirmed_number == False),  # noqa: E712
-            DAY, policy.sms_per_ip_day, errors.CAP_IP_DAY,
+            DAY, policy.sms_per_ip_day, refusals.CAP_IP_DAY,
         ))
     return checks
 
@@ -83,7 +91,7 @@ def _new_numbers_refusal(policy, record, now):
         return None
     # Room comes back when the number used longest ago leaves the 24-hour window.
     oldest = min(last_use.values())
-    return (max(1, int((oldest + DAY - now).total_seconds()) + 1), errors.CAP_NEW_NUMBERS)
+    return (max(1, int((oldest + DAY - now).total_seconds()) + 1), refusals.CAP_NEW_NUMBERS)
 
 
 def _lock_reservations():
@@ -121,6 +129,7 @@ def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
         retry_after, message = max(refusals, key=lambda refusal: refusal[0])
         log.warning("SMS refused by a cap: user=%s purpose=%s ip=%s reason=%s retry_after=%ss",
                     user_id, purpose, ip, message, retry_after)
+        metrics.sms("refused", CAP_REASONS.get(message, "cap"), purpose, phone)
         raise SmsCapReached(int(retry_after), message)
     return record
 
@@ -131,13 +140,18 @@ def _warn_budget(policy, now):
     Refused attempts are not counted, so the figure is what was really sent or
     attempted (a timed-out send may still have been delivered and billed).
     """
-    used = _counted(now - DAY).count()
+    used = sms_used_last_day(now)
     if used >= policy.sms_daily_limit:
         log.warning("SMS daily budget reached: %s of %s used in the last 24 hours; further SMS are refused "
                     "(SMS_DAILY_LIMIT)", used, policy.sms_daily_limit)
     elif used >= 0.8 * policy.sms_daily_limit:
         log.warning("SMS daily budget nearly used: %s of %s in the last 24 hours (SMS_DAILY_LIMIT)",
                     used, policy.sms_daily_limit)
+
+
+def sms_used_last_day(now=None):
+    """SMS sent or attempted (not refused) in the 24 hours before `now`: what the global budget counts."""
+    return _counted((now or clock.now()) - DAY).count()
 
 
 def mark_sms(record_id, status, provider_status=""):
@@ -182,6 +196,7 @@ def record_failure(policy, user_id):
                               locked_until=now + datetime.timedelta(minutes=policy.lockout_minutes))
                   .where(User.id == user_id, User.second_step_failures >= policy.lockout_failures)
                   .execute())
+    metrics.second_step_failure(locked=bool(locked))
     if locked:
         events.record(user_id, "second_step_locked")
         log.warning("second step locked for user=%s after %s failures", user_id, policy.lockout_failures)
