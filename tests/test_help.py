@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from conftest import join_all
+
 SETUP = "/help/two-step-verification"
 CODE = "/help/two-step-verification-code"
 # The help article the product follows, shipped with the repo (docs/).
@@ -183,8 +185,7 @@ def test_parallel_votes_by_one_user_leave_one_row(app):
     threads = [threading.Thread(target=click, args=(i % 2 == 0,)) for i in range(8)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    join_all(threads)
     assert errors == []
     assert len(_votes()) == 1
     with db.connection_context():
