@@ -20,6 +20,7 @@ import cli
 from config import load_settings, log_format_problem, secret_key_problem
 from core import logs
 from mail import make_mailer
+from mail.sender import MailSender
 from models import init_database, migrate, release_connections
 from sms import make_sender
 from twostep import monitoring
@@ -79,6 +80,7 @@ def create_app(test_config=None):
     app.extensions["policy"] = Policy.from_settings(app.config)
     app.extensions["sms_sender"] = make_sender(app.config)
     app.extensions["mailer"] = make_mailer(app.config)
+    app.extensions["mail_sender"] = MailSender.from_config(app.extensions["mailer"], app.config)
     app.extensions["authenticator"] = accounts.Authenticator(hasher)
     app.extensions["password_hasher"] = hasher
 

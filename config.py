@@ -34,7 +34,8 @@ SETTINGS = [
     ("LOCKOUT_FAILURES", int, 10, "Consecutive second-step failures that lock an account's second step."),
     ("LOCKOUT_MINUTES", int, 15, "How long that lock lasts."),
     ("PENDING_SIGNIN_MINUTES", int, 10, "How long a correct password waits for the second step."),
-    ("REAUTH_MINUTES", int, 10, "How recent the password must be for Off, Unsubscribe and similar changes."),
+    ("REAUTH_MINUTES", int, 10, "How recent the password typed again (not at sign-in) and the step-up passcode "
+     "must be for Off, Unsubscribe, a new number and a new recovery code."),
     ("TWO_STEP_OFF_MAX_DAYS", int, 7, "Off turns back on by itself after this many days (0 = never)."),
     ("SMS_RESEND_COOLDOWN_SECONDS", int, 30, "Wait between two SMS for the same verification."),
     ("SMS_PER_ACCOUNT_HOUR", int, 5, "SMS per account per hour."),
@@ -73,6 +74,10 @@ SETTINGS = [
     ("SMS_PRICES", str, None, "Price of one SMS by country for `flask sms usage`, e.g. JP=0.0712,US=0.0079,*=0.05 "
      "(* for every other country)."),
     ("SMS_PRICE_CURRENCY", str, "EUR", "Currency of SMS_PRICES, shown beside the estimated cost."),
+    ("MAIL_QUEUE_THREAD", bool, True, "1: a thread in each worker sends the mail queue. 0: run "
+     "`flask --app app mail send` from a timer instead."),
+    ("MAIL_MAX_ATTEMPTS", int, 20, "Tries before a queued e-mail is marked failed (about 14 hours with the "
+     "backoff; `flask --app app mail retry` tries again)."),
 ]
 
 

@@ -67,6 +67,7 @@ def test_bad_emails_get_a_message_and_a_failing_exit_code(cli, command):
     assert "Missing argument 'EMAIL'" in missing.output
 
 
+@pytest.mark.settings(SMS_PER_ACCOUNT_HOUR=20, SMS_PER_NUMBER_HOUR=20)  # set-up, step-up, Enable, sign-in, resends
 def test_two_step_status_shows_state_masked_number_and_lock_never_the_number(cli, auth, client, clock):
     auth.signup()
     result = cli("two-step", "status", "ann@example.com")
@@ -79,12 +80,14 @@ def test_two_step_status_shows_state_masked_number_and_lock_never_the_number(cli
     assert "Lock:      not locked (0 wrong codes in a row)" in result.output
     assert PHONE_E164 not in result.output and "9012345678" not in result.output
 
+    auth.step_up()
     assert client.post("/two-step/off").status_code == 303
     result = cli("two-step", "status", "ann@example.com")
     assert "Two-step:  off" in result.output
     assert "Off until: " in result.output and " UTC" in result.output
 
     # Ten wrong codes at sign-in lock the second step.
+    assert client.post("/reauth", data={"password": "correct horse"}).status_code == 303
     assert client.post("/two-step/enable").status_code == 303
     assert client.post("/two-step/enable/passcode", data={"code": auth.outbox.last_code()}).status_code == 303
     auth.signout()

@@ -43,6 +43,11 @@ URLS = [
     ("/two-step/recovery-code", ['GET', 'POST']),
     ("/two-step/resend", ['POST']),
     ("/two-step/unsubscribe", ['GET', 'POST']),
+    # Issue 14: the step-up before a sensitive change (views/step_up.py).
+    ("/two-step/verify", ['GET', 'POST']),
+    ("/two-step/verify/passcode", ['GET', 'POST']),
+    ("/two-step/verify/recovery", ['GET', 'POST']),
+    ("/two-step/verify/resend", ['POST']),
 ]
 
 
