@@ -8,6 +8,7 @@
   db upgrade
   demo            (make run: create the demo account once and print it)
   purge           delete expired challenges, old SMS records, outbox messages, ended sessions
+  sms usage       SMS today and over 30 days by purpose and country, the budget left, the estimated cost
   mail status     the mail queue: waiting, sent, given up, and why
   mail send       send the due mail now (MAIL_QUEUE_THREAD=0: run it from a timer)
   mail retry      give the mails marked failed a new round of tries
@@ -24,7 +25,7 @@ from flask.cli import AppGroup
 
 import accounts
 from mail import queue as mail_queue
-from models import User, migrate
+from models import User, db, migrate
 from accounts import notices
 from core import clock
 from twostep import settings as settings_rules
@@ -34,6 +35,7 @@ from core.phones import mask_phone
 users_cli = AppGroup("users", help="Manage accounts.")
 db_cli = AppGroup("db", help="Manage the database schema.")
 two_step_cli = AppGroup("two-step", help="Look at or reset an account's two-step verification.")
+sms_cli = AppGroup("sms", help="What the SMS cost.")
 mail_cli = AppGroup("mail", help="Look at and send the mail queue.")
 
 DEMO_EMAIL = "demo@example.com"
@@ -194,6 +196,42 @@ def purge_command(challenge_hours, sms_days, outbox_hours, session_days, mail_da
     click.echo("Deleted: " + ", ".join(f"{count} {table}" for table, count in deleted.items()))
 
 
+@sms_cli.command("usage")
+def sms_usage():
+    """SMS today (UTC) and over the last 30 days by purpose and country, the budget left, the estimated cost."""
+    from config import parse_sms_prices
+    from twostep.usage import usage
+
+    try:
+        prices = parse_sms_prices(current_app.config.get("SMS_PRICES"))
+    except ValueError as refused:
+        raise click.ClickException(str(refused))
+    currency = current_app.config.get("SMS_PRICE_CURRENCY") or ""
+    with db.connection_context():
+        report = usage(current_app.config["SMS_DAILY_LIMIT"], prices)
+
+    def money(amount):
+        return "-" if amount is None else f"{amount:.2f} {currency}".strip()
+
+    click.echo(f"SMS usage at {report['now']:%Y-%m-%d %H:%M} UTC "
+               f"(today: since 00:00 UTC; period: the last {report['days']} days)")
+    header = f"{'purpose':<10}{'country':<9}{'today: sent':>12}{'failed':>8}{'refused':>9}" \
+             f"{'period: sent':>14}{'failed':>8}{'refused':>9}{'est. cost':>14}"
+    click.echo(header)
+    for row in report["rows"]:
+        today, period = row["today"], row["period"]
+        click.echo(f"{row['purpose']:<10}{row['country']:<9}{today['sent']:>12}{today['failed']:>8}"
+                   f"{today['refused']:>9}{period['sent']:>14}{period['failed']:>8}{period['refused']:>9}"
+                   f"{money(row['cost']):>14}")
+    if not report["rows"]:
+        click.echo("(no SMS in the period)")
+    click.echo(f"Budget left: {report['budget_left']} of {report['daily_limit']} in the last 24 hours "
+               "(SMS_DAILY_LIMIT).")
+    click.echo(f"Estimated cost (sent and failed SMS): today {money(report['cost_today'])}, "
+               f"last {report['days']} days {money(report['cost_period'])}.")
+    if report["unpriced"]:
+        click.echo("No price for: " + ", ".join(report["unpriced"]) + " (not in the cost above; set SMS_PRICES, "
+                   "e.g. SMS_PRICES=JP=0.0712,*=0.05).")
 @mail_cli.command("status")
 def mail_status():
     """The mail queue: how many e-mails wait, are sent or were given up, and the unsent ones."""
@@ -245,3 +283,4 @@ def register(app):
     app.cli.add_command(mail_cli)
     app.cli.add_command(demo)
     app.cli.add_command(purge_command)
+    app.cli.add_command(sms_cli)

@@ -15,10 +15,13 @@ URLS = [
     ("/dev/gallery/<slug>", ['GET']),
     ("/dev/mail", ['GET']),
     ("/dev/outbox", ['GET']),
+    ("/healthz", ['GET']),  # issue 17: probes and metrics for the operator's tools
     ("/help", ['GET']),
     ("/help/<slug>", ['GET']),
     ("/help/<slug>/vote", ['POST']),
     ("/language/<code>", ['GET']),
+    ("/metrics", ['GET']),
+    ("/readyz", ['GET']),
     ("/reauth", ['GET', 'POST']),
     ("/signin", ['GET', 'POST']),
     ("/signin/another-method", ['GET']),

@@ -312,7 +312,7 @@ def _entries():
         E("error-429", "Error pages", "429 too many attempts", "errors/error.html",
           lambda: _anonymous(status_code=429, message=text(MESSAGES[429]))),
         E("error-500", "Error pages", "500 our side", "errors/error.html",
-          lambda: _anonymous(status_code=500, message=text(UNEXPECTED_MESSAGE))),
+          lambda: _anonymous(status_code=500, message=text(UNEXPECTED_MESSAGE), request_id="3f2a9c0d1e4b5a67")),
         # Help articles
         E("help-index", "Help", "list of articles", "help/index.html",
           lambda: _anonymous(articles={slug: text(title) for slug, title in help_articles.ARTICLES.items()})),
