@@ -50,6 +50,7 @@ def create_app(test_config=None):
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_secret_key(app)
+    _check_time_zone(app)
     _refuse_outbox_in_production(app)
     _configure_cookies(app)
     _configure_logging(app)
@@ -118,6 +119,17 @@ def _refuse_outbox_in_production(app):
             "Set SMS_BACKEND=vonage with its VONAGE_* settings (README: Sending real SMS with Vonage), or\n"
             "SMS_OUTBOX_IN_PRODUCTION=1 for a load test or a staging server."
         )
+
+
+def _check_time_zone(app):
+    """TIME_ZONE must be a zone this machine knows (e.g. Asia/Tokyo, Europe/Paris, UTC)."""
+    from core.translations import time_zones
+
+    name = app.config.get("TIME_ZONE") or "UTC"
+    if name not in time_zones():
+        raise SystemExit(f"TIME_ZONE={name!r} is not a known time zone; use an IANA name such as "
+                         "'Asia/Tokyo' or 'UTC'.")
+    app.config["TIME_ZONE"] = name
 
 
 def _configure_secret_key(app):

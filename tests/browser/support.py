@@ -323,6 +323,10 @@ class Accounts:
         self.recovery_code = RECOVERY_RE.search(client.get("/two-step/recovery").get_data(as_text=True)).group(1)
         assert client.post("/two-step/confirm", data={"kept": "y"}).status_code == 303
         if state == "off":
+            # Off needs the step-up: the password again, then a passcode to the number.
+            assert client.post("/reauth", data={"password": self.PASSWORD}).status_code == 303
+            assert client.post("/two-step/verify").status_code == 303
+            assert client.post("/two-step/verify/passcode", data={"code": self.last_code()}).status_code == 303
             assert client.post("/two-step/off").status_code == 303
         return self
 
