@@ -21,7 +21,7 @@ from mail import make_mailer
 from models import init_database, migrate, release_connections
 from sms import make_sender
 from twostep.policy import Policy
-from views import i18n, messages, register_blueprints
+from views import assets, i18n, messages, register_blueprints
 from views.errors import register_error_handlers
 from views.limiter import limiter
 from views.notices import register_security_mail
@@ -81,6 +81,7 @@ def create_app(test_config=None):
     register_security_mail(app)
     register_error_handlers(app)
     register_blueprints(app)
+    assets.init_app(app)
     cli.register(app)
     return app
 
