@@ -181,6 +181,17 @@ def end_session(token):
             AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null()).execute()
 
 
+def sign_out(token, user_id, *, ip="", user_agent=""):
+    """End the session named by the cookie's `token` and record it for `user_id` (None: nobody signed in).
+
+    One transaction, so one commit: the record and the end of the session are kept or lost together.
+    """
+    with db.atomic():
+        if user_id is not None:
+            events.record(user_id, "signout", ip=ip, user_agent=user_agent)
+        end_session(token)
+
+
 def revoke_other_sessions(user_id, keep_token):
     """End every session of the user except the one making the change."""
     return (AuthSession.update(revoked_at=clock.now())

@@ -14,7 +14,8 @@ from sms import SmsError
 from twostep import clock, limits
 from twostep.codes import new_passcode, new_token, passcode_hash, passcode_matches, read_passcode, token_digest
 from twostep.translations import catalog
-from twostep.errors import CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, SendFailed, WrongCode
+from twostep.errors import (CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, FlowExpired, SendFailed,
+                            WrongCode)
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,10 @@ def find_challenge(token, purpose, user_id=None, max_age_minutes=None):
     """The unfinished challenge this browser holds for `purpose`, or None."""
     if not token:
         return None
-    query = Challenge.select().where(Challenge.token_hash == token_digest(token), Challenge.purpose == purpose,
-                                     Challenge.finished_at.is_null())
+    # The account comes in the same query (challenge.user): every step needs it, and one read is cheaper than two.
+    query = (Challenge.select(Challenge, User).join(User)
+             .where(Challenge.token_hash == token_digest(token), Challenge.purpose == purpose,
+                    Challenge.finished_at.is_null()))
     if user_id is not None:
         query = query.where(Challenge.user == user_id)
     if max_age_minutes is not None:
@@ -128,16 +131,21 @@ def _undo_issue(record, challenge, code_hash, status):
             Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()
 
 
-def verify_passcode(policy, challenge, raw, on_success=lambda: None):
+def verify_passcode(policy, challenge, raw, on_success=lambda: None, finish=False):
     """Check the typed passcode; when right, use it up and run `on_success` in the same transaction.
 
-    Raises CodeFormat (not counted), Locked, CodeExpired, CodeVoided or WrongCode.
+    `challenge` is the row this request read (find_challenge, with its user):
+    every write below is conditional on what was read, so a parallel request
+    that changed the row in between makes this one lose, not win twice.
+    `finish=True` also closes the challenge in the statement that uses the
+    code (FlowExpired when a parallel request closed it first).
+    Raises CodeFormat (not counted), Locked, CodeExpired, CodeVoided, FlowExpired or WrongCode.
     """
     code = read_passcode(raw)
     if code is None:
         raise CodeFormat()
-    limits.ensure_not_locked(User.get_by_id(challenge.user_id))
-    current = Challenge.get_by_id(challenge.id)
+    limits.ensure_not_locked(challenge.user)
+    current = challenge
     if current.finished_at or current.verified_at or not current.code_hash:
         raise CodeVoided()
     if clock.now() > current.code_sent_at + datetime.timedelta(seconds=policy.passcode_ttl):
@@ -154,12 +162,15 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None):
             raise CodeVoided()
         limits.claim_try(policy, current.user_id)  # Locked rolls the count back too
         if passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
-            used = (Challenge.update(verified_at=clock.now(), code_hash=None)
+            now = clock.now()
+            closing = {"finished_at": now} if finish else {}
+            used = (Challenge.update(verified_at=now, code_hash=None, **closing)
                     .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
-                           Challenge.verified_at.is_null())
+                           Challenge.verified_at.is_null(), Challenge.finished_at.is_null())
                     .execute())
             if not used:
-                raise CodeVoided()
+                closed = Challenge.select(Challenge.finished_at).where(Challenge.id == current.id).scalar()
+                raise FlowExpired() if finish and closed else CodeVoided()
             limits.record_success(current.user_id)
             challenge.verified_at = clock.now()
             return on_success()

@@ -9,7 +9,7 @@ from models import User, db
 from twostep import challenges, clock, events, limits
 from twostep.codes import hash_recovery_code, new_recovery_code, read_recovery_code, recovery_code_matches
 from twostep import errors
-from twostep.errors import FlowExpired, TwoStepError, WrongRecoveryCode
+from twostep.errors import TwoStepError, WrongRecoveryCode
 
 
 def effective_state(user, now=None):
@@ -42,24 +42,19 @@ def pending(policy, token):
     return challenges.find_challenge(token, "signin", max_age_minutes=policy.pending_signin_minutes)
 
 
-def send_code(policy, sender, challenge, *, ip, locale="en"):
+def send_code(policy, sender, challenge, *, ip, locale="en", user=None):
     """Send (or resend) the sign-in passcode to the account's confirmed number, written in `locale`.
 
     Nothing is sent while the second step is locked: the code could not be used anyway.
+    `user`: the account as this request already read it (else `challenge.user`).
     """
-    limits.ensure_not_locked(User.get_by_id(challenge.user_id))
+    limits.ensure_not_locked(user or challenge.user)
     challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=True, locale=locale)
 
 
 def complete_with_passcode(policy, challenge, raw_code, start_session):
     """Check the passcode; when right, finish the challenge and call `start_session()` in one transaction."""
-
-    def finish():
-        if not challenges.finish(challenge):
-            raise FlowExpired()
-        return start_session()
-
-    return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish)
+    return challenges.verify_passcode(policy, challenge, raw_code, on_success=start_session, finish=True)
 
 
 def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
@@ -70,7 +65,7 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
     code = read_recovery_code(raw_code)
     if code is None:
         raise TwoStepError(errors.RECOVERY_FORMAT)
-    user = User.get_by_id(challenge.user_id)
+    user = challenge.user
     limits.ensure_not_locked(user)
     limits.claim_try(policy, user.id)
     if not recovery_code_matches(user.recovery_hash, code):

@@ -43,7 +43,7 @@ _passcode_context = passcode_screen
 
 def _complete(challenge):
     """Inside the transaction that used the code: sign in, renewing the session."""
-    user = User.get_by_id(challenge.user_id)
+    user = challenge.user  # read with the challenge (twostep/challenges.find_challenge)
     start_signed_in_session(user)
     events.record(user.id, "signin", **who())
 
@@ -99,7 +99,7 @@ def recovery():
     if form.validate_on_submit():
         try:
             _, new_code = signin_rules.complete_with_recovery_code(
-                policy(), challenge, form.code.data, lambda: start_signed_in_session(User.get_by_id(challenge.user_id)),
+                policy(), challenge, form.code.data, lambda: start_signed_in_session(challenge.user),
                 **who())
         except TwoStepError as error:
             return refused("signin/recovery.html", error, form=form)
