@@ -68,8 +68,26 @@ def _valid_sender_id(sender_id):
     return bool(re.fullmatch(r"[A-Za-z0-9]{1,11}", compact))
 
 
+# Characters of the GSM extension table: each takes two of a part's 160 septets.
+GSM_EXTENSION = set("^{}\\[~]|€")
+
+
 def message_type(text):
     return "text" if set(text) <= GSM_CHARACTERS else "unicode"
+
+
+def message_parts(text):
+    """How many SMS parts (each billed as one message) `text` needs.
+
+    GSM 03.38 text: 160 septets in one part, 153 a part when split. Anything
+    else goes as UCS-2: 70 code units in one part, 67 when split (a character
+    beyond the Basic Multilingual Plane, an emoji say, takes two).
+    """
+    if message_type(text) == "text":
+        length, single, split = sum(2 if c in GSM_EXTENSION else 1 for c in text), 160, 153
+    else:
+        length, single, split = len(text.encode("utf-16-le")) // 2, 70, 67
+    return 1 if length <= single else -(-length // split)
 
 
 class VonageSender(SmsSender):
