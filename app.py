@@ -20,6 +20,7 @@ from config import load_settings, secret_key_problem
 from mail import make_mailer
 from models import init_database, migrate, release_connections
 from sms import make_sender
+from twostep import codes
 from twostep.policy import Policy
 from views import assets, i18n, messages, register_blueprints
 from views.errors import register_error_handlers
@@ -66,6 +67,7 @@ def create_app(test_config=None):
             database.close()
 
     hasher = accounts.make_hasher(app.config)
+    codes.use_hasher(hasher)  # recovery codes follow the operator's ARGON2_* settings too
     app.extensions["policy"] = Policy.from_settings(app.config)
     app.extensions["sms_sender"] = make_sender(app.config)
     app.extensions["mailer"] = make_mailer(app.config)
