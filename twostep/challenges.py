@@ -9,7 +9,9 @@ parallel requests cannot get extra tries or use a code twice.
 import datetime
 import logging
 
-from models import Challenge, User, db
+from peewee import SQL
+
+from models import Challenge, Prepared, User, db
 from sms import SmsError
 from twostep import clock, limits
 from twostep.codes import new_passcode, new_token, passcode_hash, passcode_matches, read_passcode, token_digest
@@ -20,28 +22,48 @@ from twostep.errors import (CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, Code
 log = logging.getLogger(__name__)
 
 
+def _find_query(by_user, by_age):
+    def build(p):
+        # The account comes in the same query (challenge.user): every step needs it, and one read is cheaper than two.
+        query = (Challenge.select(Challenge, User).join(User)
+                 .where(Challenge.token_hash == p("token_hash"), Challenge.purpose == p("purpose"),
+                        Challenge.finished_at.is_null()))
+        if by_user:
+            query = query.where(Challenge.user == p("user"))
+        if by_age:
+            query = query.where(Challenge.created_at > p("since"))
+        return query.limit(SQL("1"))
+    return Prepared(build)
+
+
+# Built once each (models.Prepared): every step of a sign-in or a set-up runs them.
+_FIND = {(by_user, by_age): _find_query(by_user, by_age) for by_user in (False, True) for by_age in (False, True)}
+_NEW = Prepared(lambda p: Challenge.insert(
+    **{name: p(name) for name in ("token_hash", "user", "purpose", "phone", "code_hash", "code_sent_at", "attempts",
+                                  "verified_at", "recovery_hash", "recovery_shown_at", "created_at", "finished_at")}))
+
+
 def open_challenge(user_id, purpose, phone=None):
     """Start a verification; return (challenge, token). The token goes in the browser's session."""
     token = new_token()
+    fields = {"token_hash": token_digest(token), "user": user_id, "purpose": purpose, "phone": phone,
+              "code_hash": None, "code_sent_at": None, "attempts": 0, "verified_at": None, "recovery_hash": None,
+              "recovery_shown_at": None, "created_at": clock.now(), "finished_at": None}
     with db.atomic():
-        challenge = Challenge.create(token_hash=token_digest(token), user=user_id, purpose=purpose,
-                                     phone=phone, created_at=clock.now())
+        challenge = Challenge(id=_NEW.insert(**fields), **fields)
     return challenge, token
 
 
 def find_challenge(token, purpose, user_id=None, max_age_minutes=None):
-    """The unfinished challenge this browser holds for `purpose`, or None."""
+    """The unfinished challenge this browser holds for `purpose`, with its account (`challenge.user`), or None."""
     if not token:
         return None
-    # The account comes in the same query (challenge.user): every step needs it, and one read is cheaper than two.
-    query = (Challenge.select(Challenge, User).join(User)
-             .where(Challenge.token_hash == token_digest(token), Challenge.purpose == purpose,
-                    Challenge.finished_at.is_null()))
+    values = {"token_hash": token_digest(token), "purpose": purpose}
     if user_id is not None:
-        query = query.where(Challenge.user == user_id)
+        values["user"] = user_id
     if max_age_minutes is not None:
-        query = query.where(Challenge.created_at > clock.now() - datetime.timedelta(minutes=max_age_minutes))
-    return query.first()
+        values["since"] = clock.now() - datetime.timedelta(minutes=max_age_minutes)
+    return _FIND[user_id is not None, max_age_minutes is not None].first(**values)
 
 
 def finish(challenge):

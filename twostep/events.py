@@ -7,7 +7,7 @@ and UTC time. Details never hold a code or a full phone number.
 import contextvars
 import logging
 
-from models import SecurityEvent
+from models import Prepared, SecurityEvent
 from twostep import clock
 from twostep.errors import N_
 
@@ -30,6 +30,10 @@ LABELS = {
     "account_disabled": N_("Account disabled by an administrator"),
 }
 
+# Built once (models.Prepared): every sign-in and sign-out records an event.
+_NEW_EVENT = Prepared(lambda p: SecurityEvent.insert(
+    **{name: p(name) for name in ("user", "kind", "detail", "ip", "user_agent", "created_at", "actor")}))
+
 # Who made a change that the user did not make themselves (the `actor` column).
 ADMINISTRATOR = "administrator"
 
@@ -47,8 +51,9 @@ def record(user_id, kind, *, ip="", user_agent="", detail="", actor=""):
 
     `actor` is empty when the user made the change, "administrator" for the CLI.
     """
-    event = SecurityEvent.create(user=user_id, kind=kind, detail=detail[:255], ip=(ip or "")[:45],
-                                 user_agent=(user_agent or "")[:255], created_at=clock.now(), actor=actor[:32])
+    fields = {"user": user_id, "kind": kind, "detail": detail[:255], "ip": (ip or "")[:45],
+              "user_agent": (user_agent or "")[:255], "created_at": clock.now(), "actor": actor[:32]}
+    event = SecurityEvent(id=_NEW_EVENT.insert(**fields), **fields)
     log.info("security event=%s user=%s ip=%s by=%s at=%sZ", kind, user_id, ip, actor or "user",
              event.created_at.isoformat())
     collected = _collected.get()
