@@ -45,6 +45,23 @@ _NEW = Prepared(lambda p: Challenge.insert(
                                   "verified_at", "recovery_hash", "recovery_shown_at", "created_at", "finished_at")}))
 
 
+# A new code on the challenge: the cooldown condition makes parallel resends leave one live code.
+_ISSUE = Prepared(lambda p: (
+    Challenge.update(code_hash=p("code_hash"), code_sent_at=p("now"), attempts=SQL("0"))
+    .where(Challenge.id == p("id"), Challenge.finished_at.is_null(),
+           Challenge.code_sent_at.is_null() | (Challenge.code_sent_at <= p("ready_before")))))
+# One try counted on the code, only while it is the same code, has tries left and is unused.
+_COUNT_TRY = Prepared(lambda p: (
+    Challenge.update(attempts=Challenge.attempts + SQL("1"))
+    .where(Challenge.id == p("id"), Challenge.code_hash == p("code_hash"),
+           Challenge.attempts < p("max_attempts"), Challenge.verified_at.is_null())))
+# The code used up (and, for a sign-in, the challenge closed) by the one request that gets here first.
+_USE_CODE = Prepared(lambda p: (
+    Challenge.update(verified_at=p("now"), code_hash=SQL("NULL"), finished_at=p("finished_at"))
+    .where(Challenge.id == p("id"), Challenge.code_hash == p("code_hash"),
+           Challenge.verified_at.is_null(), Challenge.finished_at.is_null())))
+
+
 def open_challenge(user_id, purpose, phone=None):
     """Start a verification; return (challenge, token). The token goes in the browser's session."""
     token = new_token()
@@ -126,10 +143,7 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
     # The code's row is written before the provider is called (item 33); the
     # cooldown condition in the WHERE makes parallel resends leave one live code.
     with db.atomic():
-        issued = (Challenge.update(code_hash=code_hash, code_sent_at=now, attempts=0)
-                  .where(Challenge.id == challenge.id, Challenge.finished_at.is_null(),
-                         Challenge.code_sent_at.is_null() | (Challenge.code_sent_at <= ready_before))
-                  .execute())
+        issued = _ISSUE.execute(code_hash=code_hash, now=now, id=challenge.id, ready_before=ready_before)
     if not issued:
         limits.mark_sms(record.id, "refused", "cooldown")
         raise Cooldown(policy.resend_cooldown)
@@ -182,20 +196,16 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None, finish=Fals
     # (PostgreSQL) or the write lock (SQLite) make parallel checks of one code
     # take turns, and a whole check costs a single commit.
     with db.atomic():
-        counted = (Challenge.update(attempts=Challenge.attempts + 1)
-                   .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
-                          Challenge.attempts < policy.passcode_max_attempts, Challenge.verified_at.is_null())
-                   .execute())
+        counted = _COUNT_TRY.execute(id=current.id, code_hash=current.code_hash,
+                                     max_attempts=policy.passcode_max_attempts)
         if not counted:
             raise CodeVoided()
         limits.claim_try(policy, current.user_id)  # Locked rolls the count back too
         if passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
             now = clock.now()
-            closing = {"finished_at": now} if finish else {}
-            used = (Challenge.update(verified_at=now, code_hash=None, **closing)
-                    .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
-                           Challenge.verified_at.is_null(), Challenge.finished_at.is_null())
-                    .execute())
+            # finished_at is NULL before (the WHERE says so): writing NULL again when not finishing changes nothing.
+            used = _USE_CODE.execute(now=now, finished_at=now if finish else None, id=current.id,
+                                     code_hash=current.code_hash)
             if not used:
                 closed = Challenge.select(Challenge.finished_at).where(Challenge.id == current.id).scalar()
                 raise FlowExpired() if finish and closed else CodeVoided()
