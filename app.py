@@ -24,7 +24,7 @@ from twostep import codes
 from twostep.policy import Policy
 from views import assets, i18n, messages, register_blueprints
 from views.error_pages import register_error_handlers
-from views.limiter import limiter
+from views.limiter import init_app as limiter_init_app
 from views.security_mail import register_security_mail
 from views.security_headers import register_security_headers
 
@@ -76,7 +76,7 @@ def create_app(test_config=None):
 
     csrf.init_app(app)
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
-    limiter.init_app(app)
+    limiter_init_app(app)
     i18n.init_app(app)
     _configure_login(app)
     register_security_headers(app)
