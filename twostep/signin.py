@@ -11,7 +11,7 @@ from core import clock
 from models import User, db
 from twostep import challenges, limits, refusals
 from twostep.codes import hash_recovery_code, new_recovery_code, read_recovery_code, recovery_code_matches
-from twostep.refusals import FlowExpired, TwoStepError, WrongRecoveryCode
+from twostep.refusals import TwoStepError, WrongRecoveryCode
 
 
 def effective_state(user, now=None):
@@ -44,29 +44,25 @@ def pending(policy, token):
     return challenges.find_challenge(token, "signin", max_age_minutes=policy.pending_signin_minutes)
 
 
-def send_code(policy, sender, challenge, *, ip, locale="en"):
+def send_code(policy, sender, challenge, *, ip, locale="en", user=None):
     """Send (or resend) the sign-in passcode to the account's confirmed number, written in `locale`.
 
     Nothing is sent while the second step is locked: the code could not be used anyway.
+    `user`: the account as this request already read it (else `challenge.user`).
     """
-    limits.ensure_not_locked(User.get_by_id(challenge.user_id))
+    limits.ensure_not_locked(user or challenge.user)
     challenges.send_passcode(policy, sender, challenge, ip=ip, locale=locale)
 
 
 def complete_with_passcode(policy, challenge, raw_code, browser):
     """Check the passcode; when right, sign `browser` in, all in the transaction that uses the code up.
 
-    Finishing the pending sign-in, the new session (its token in
+    Closing the pending sign-in, the new session (its token in
     `browser.session_token`) and the "signin" event commit together or not at
     all. Returns the account signed in.
     """
-
-    def finish():
-        if not challenges.finish(challenge):
-            raise FlowExpired()
-        return accounts.sign_in(User.get_by_id(challenge.user_id), browser)
-
-    return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish)
+    return challenges.verify_passcode(policy, challenge, raw_code, finish=True,
+                                      on_success=lambda: accounts.sign_in(challenge.user, browser))
 
 
 def use_recovery_code(policy, user, raw_code, in_transaction):
@@ -110,7 +106,7 @@ def complete_with_recovery_code(policy, challenge, raw_code, browser):
 
     Returns (the account signed in, the new recovery code to show once).
     """
-    user = User.get_by_id(challenge.user_id)
+    user = challenge.user  # read with the challenge (challenges.find_challenge)
 
     def sign_in():
         if not challenges.finish(challenge):

@@ -1,17 +1,18 @@
 """The account: sign up, the Dashboard (help article STEP 1), the Account page and its tabs
 (Personal information, Security activity), and confirming the password before a sensitive change.
 """
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 import accounts
 from accounts import events
 from core.refusals import Refused
+from core.translations import zone_choices, zone_name
 from twostep import signin as signin_rules
 from views import messages
-from views.forms import ButtonForm, PasswordForm, SignUpForm
+from views.forms import ButtonForm, PasswordForm, SignUpForm, TimeZoneForm
 from views.htmx import form_page, go, go_full, page, refused
-from views.i18n import chosen_locale, details, show_phone, text
+from views.i18n import chosen_locale, details, locale, show_phone, text
 from views.limiter import limit_posts
 from views.sessions import signed_in, this_browser
 from views.web import safe_next
@@ -51,9 +52,20 @@ def signup():
     return form_page("account/signup.html", form)
 
 
-def personal_context(user):
-    """account/personal.html's variables: the Two-step verification section shows state, masked number,
-    Off-until date."""
+def time_zone_form(user):
+    """The Account page's time zone choice: the site's zone (saved as none), then every IANA zone."""
+    form = TimeZoneForm()
+    site_zone = current_app.config["TIME_ZONE"]
+    form.time_zone.choices = [("", text(messages.SITE_TIME_ZONE, zone=zone_name(site_zone, locale())))] + \
+        zone_choices(locale())
+    if not form.is_submitted():
+        form.time_zone.data = user.time_zone or ""
+    return form
+
+
+def personal_context(user, tz_form=None, tz_error=None):
+    """account/personal.html's variables: the Two-step verification section (state, masked number,
+    Off-until date) and the time zone choice."""
     return {
         "tab": "personal",
         "user": user,
@@ -63,14 +75,33 @@ def personal_context(user):
             "off_until": signin_rules.off_until(user),
         },
         "button_form": ButtonForm(),
+        "tz_form": tz_form or time_zone_form(user),
+        "tz_error": tz_error,
+        # The zone this user's times are shown in (for the signed-in reader, views/i18n.py `time_zone()`).
+        "time_zone": zone_name(user.time_zone or current_app.config.get("TIME_ZONE") or "UTC", locale()),
     }
 
 
 @bp.get("/account")
 @login_required
 def personal():
-    """Personal information: name, email and the Two-step verification section."""
+    """Personal information: name, email, time zone and the Two-step verification section."""
     return page("account/personal.html", **personal_context(current_user))
+
+
+@bp.post("/account/time-zone")
+@login_required
+def choose_time_zone():
+    """Save the time zone the user's pages and e-mails show times in (empty: the site's TIME_ZONE)."""
+    form = time_zone_form(current_user)
+    if not form.validate_on_submit():
+        return page("account/personal.html", status=400,
+                    **personal_context(current_user, tz_form=form, tz_error=text(messages.RELOAD)))
+    if not accounts.set_time_zone(current_user.id, form.time_zone.data):
+        return page("account/personal.html", status=422,
+                    **personal_context(current_user, tz_form=form, tz_error=text(messages.TIME_ZONE_UNKNOWN)))
+    flash(text(messages.TIME_ZONE_SAVED), "info")
+    return go(url_for("account.personal"))
 
 
 def activity_context(user, recent):

@@ -16,7 +16,7 @@ from views import account, error_pages, help, messages, settings, setup, signin,
 from views.forms import (ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm,
                          SignUpForm)
 from views.htmx import FRAGMENT_BLOCK, page
-from views.i18n import error_text, locale, show_phone, text
+from views.i18n import error_text, locale, show_phone, text, time_zone
 from views.web import policy
 
 SAMPLE_PHONE = "+819012345678"
@@ -32,11 +32,11 @@ class Entry:
     flashes: tuple = field(default=())  # (category, message id) flashed before rendering
 
 
-def _user(two_step="on", off_until=None):
+def _user(two_step="on", off_until=None, time_zone=""):
     phone = SAMPLE_PHONE if two_step != "none" else None
     return SimpleNamespace(id=0, name="Ann Example", email="ann@example.com", is_authenticated=True,
                            is_active=True, is_anonymous=False, two_step=two_step, phone=phone, off_until=off_until,
-                           get_id=lambda: "0")
+                           time_zone=time_zone, get_id=lambda: "0")
 
 
 def _signed_in(**context):
@@ -103,7 +103,7 @@ def _mail():
     user = _user()
     event = SimpleNamespace(kind="two_step_on", created_at=now(), actor="", ip="203.0.113.7", details={},
                             user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36")
-    subject, body = notices.compose(policy().site_name, user, event, locale())
+    subject, body = notices.compose(policy().site_name, user, event, locale(), time_zone())
     return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]
 
 
@@ -182,6 +182,11 @@ def _entries():
         E("account-off-until", "Account", "Off until a date", "account/personal.html",
           lambda: _signed_in(**account.personal_context(
               _user("off", now() + datetime.timedelta(days=p().off_max_days or 7))))),
+        E("account-time-zone-saved", "Account", "time zone chosen and saved", "account/personal.html",
+          lambda: _signed_in(**account.personal_context(_user("on", time_zone="America/Los_Angeles"))),
+          flashes=(("info", messages.TIME_ZONE_SAVED),)),
+        E("account-time-zone-error", "Account", "time zone, error: not in the list", "account/personal.html",
+          lambda: _signed_in(**account.personal_context(_user("on"), tz_error=text(messages.TIME_ZONE_UNKNOWN)))),
         E("account-off", "Account", "Off until Enable", "account/personal.html",
           lambda: _signed_in(**account.personal_context(_user("off")))),
         E("activity", "Account", "security activity", "account/activity.html",

@@ -12,7 +12,6 @@ from flask import Blueprint, current_app, flash, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 import accounts
-from accounts import events
 from core import metrics
 from core.refusals import Refused
 from twostep import signin as signin_rules
@@ -60,7 +59,7 @@ def _begin_second_step(user):
     session.clear()
     session["signin"] = token
     try:
-        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
+        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale(), user=user)
     except Refused as error:
         # The screen still opens: it shows why, and Resend or Try another method.
         flash(error_text(error), "error")
@@ -70,9 +69,7 @@ def _begin_second_step(user):
 @bp.post("/signout")
 def signout():
     """End this session on the server too: a replayed old cookie is anonymous."""
-    if current_user.is_authenticated:
-        events.record(current_user.id, "signout", **who())
-    accounts.end_session(session.get("sid"))
+    accounts.sign_out(session.get("sid"), current_user.id if current_user.is_authenticated else None, **who())
     logout_user()
     session.clear()
     flash(text(messages.SIGNED_OUT), "info")
