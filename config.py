@@ -25,6 +25,8 @@ SETTINGS = [
     ("SITE_NAME", str, "beSTREAM", "Name shown in pages and SMS."),
     ("PUBLIC_HOST", str, "localhost", "Host name used in the SMS origin-bound line @host #code."),
     ("PHONE_REGION", str, "JP", "Region (ISO 3166) for numbers typed without +country code."),
+    ("TIME_ZONE", str, "Asia/Tokyo", "IANA time zone of the times on pages and in e-mails, for users who have not "
+     "chosen their own on the Account page."),
     ("SMS_ALLOWED_COUNTRIES", str, "JP", "Comma-separated ISO 3166 codes SMS may be sent to."),
     ("ARGON2_TIME_COST", int, None, "argon2id time cost of passwords and recovery codes (argon2-cffi default when unset)."),
     ("ARGON2_MEMORY_COST", int, None, "argon2id memory cost in KiB of passwords and recovery codes (argon2-cffi default when unset)."),

@@ -221,6 +221,8 @@ class User(BaseModel):
     locked_until = DateTimeField(null=True)
     # The language chosen with the switcher ('en', 'ja'); None: the browser's (migration 0003).
     locale = CharField(max_length=8, null=True)
+    # The IANA time zone chosen on the Account page; None: the site's TIME_ZONE (migration 0011).
+    time_zone = CharField(max_length=64, null=True)
 
     # Flask-Login's user protocol.
     is_active = property(lambda self: not self.disabled)

@@ -19,6 +19,7 @@ from accounts import events
 from core import clock
 from core.tokens import new_token, token_digest
 from core.refusals import N_, Refused
+from core.translations import time_zones
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 8
@@ -150,6 +151,15 @@ def user_by_id(user_id):
 def set_locale(user_id, code):
     """Keep the language chosen with the switcher on the account (signed-in users)."""
     User.update(locale=code).where(User.id == user_id).execute()
+
+
+def set_time_zone(user_id, name):
+    """Save the user's time zone (None or "": the site's TIME_ZONE). False, and nothing saved, for an unknown name."""
+    if name and name not in time_zones():
+        return False
+    with db.atomic():
+        User.update(time_zone=name or None).where(User.id == user_id).execute()
+    return True
 
 
 def find_user(raw_email):

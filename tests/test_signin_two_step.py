@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from conftest import PHONE_E164, RECOVERY_RE, Auth, BrowserLikeClient
+from conftest import PHONE_E164, RECOVERY_RE, Auth, BrowserLikeClient, join_all
 from models import AuthSession, SecurityEvent, User, db
 
 
@@ -281,8 +281,8 @@ def _race(count, action):
     threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(30)
+    join_all(threads)
+    assert len(results) == count
     return results
 
 
