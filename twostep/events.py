@@ -28,6 +28,8 @@ LABELS = {
     "second_step_locked": N_("Two-step verification locked after wrong codes"),
     "two_step_reset": N_("Two-step verification reset by an administrator"),
     "account_disabled": N_("Account disabled by an administrator"),
+    "totp_added": N_("Authenticator app added"),
+    "totp_removed": N_("Authenticator app removed"),
 }
 
 # Who made a change that the user did not make themselves (the `actor` column).
@@ -35,7 +37,7 @@ ADMINISTRATOR = "administrator"
 
 # The changes the user is told about by e-mail (twostep/notices.py).
 MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
-          "signin_recovery", "two_step_reset"}
+          "signin_recovery", "two_step_reset", "totp_added", "totp_removed"}
 
 # Events recorded since `start_collecting()`, for the e-mails sent after commit.
 # A context variable, so each request (thread) collects only its own.

@@ -57,6 +57,10 @@ def complete_with_passcode(policy, challenge, raw_code, start_session):
     def finish():
         if not challenges.finish(challenge):
             raise FlowExpired()
+        # The next sign-in opens on SMS again, if the last one used another method (no write otherwise).
+        User.update(second_step_method="sms").where(
+            User.id == challenge.user_id, User.second_step_method.is_null(False),
+            User.second_step_method != "sms").execute()
         return start_session()
 
     return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish)

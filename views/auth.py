@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, request, session, url_fo
 from flask_login import current_user, login_required, login_user, logout_user
 
 import accounts
-from twostep import events
+from twostep import authenticator, events
 from twostep import signin as signin_rules
 from twostep.errors import TwoStepError
 from views import messages
@@ -85,10 +85,13 @@ def signin():
 
 
 def _begin_second_step(user):
-    """Open the pending sign-in, send the first passcode, and show the passcode screen."""
+    """Open the pending sign-in and show the method used last: the authenticator app, or an SMS passcode."""
     challenge, token = signin_rules.begin(user)
     session.clear()
     session["signin"] = token
+    if authenticator.first_method(user) == authenticator.TOTP:
+        # The authenticator app was used last: ask for its code, and send no SMS.
+        return go(url_for("second_step.authenticator_code"))
     try:
         signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
     except TwoStepError as refused:

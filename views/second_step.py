@@ -1,4 +1,5 @@
-"""The second step of sign-in: the passcode screen, Resend, "Try another method" and "Recovery code".
+"""The second step of sign-in: the passcode screen, Resend, "Try another method", the authenticator app
+and "Recovery code".
 
 The browser's pending sign-in (a token in its session, set by views/auth.py
 after a correct password) is all these views accept; it expires after
@@ -8,15 +9,15 @@ from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
 from models import User
-from twostep import events
+from twostep import authenticator, events
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
 from twostep.errors import NotBoxTicked, TwoStepError
 from views import messages
 from views.auth import start_signed_in_session
-from views.forms import KeptForm, PasscodeForm, RecoveryCodeForm, first_error
-from views.htmx import go_full, page, whole_page
-from views.i18n import error_text, locale, text
+from views.forms import AppCodeForm, ButtonForm, KeptForm, PasscodeForm, RecoveryCodeForm, first_error
+from views.htmx import go, go_full, page, whole_page
+from views.i18n import error_text, locale, show_phone, text
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
 from views.passcode_screen import resend as resend_code
@@ -80,12 +81,61 @@ def resend():
         url_for("second_step.passcode"))
 
 
+def _methods_context(challenge, **context):
+    """What "Try another method" offers: exactly the methods the account has."""
+    user = User.get_by_id(challenge.user_id)
+    return {"methods": authenticator.methods(user), "sms_sent": challenge.code_sent_at is not None,
+            "masked_phone": show_phone(user.phone, masked=True) if user.phone else "",
+            "form": ButtonForm(prefix="sms"), **context}
+
+
 @bp.get("/another-method")
 def another_method():
-    """Try another method: Recovery code, or back to the SMS passcode."""
-    if _pending() is None:
+    """Try another method: Recovery code, the SMS passcode, or the authenticator app (when the account has one)."""
+    challenge = _pending()
+    if challenge is None:
         return _expired()
-    return page("signin/another_method.html")
+    return page("signin/another_method.html", error=None, **_methods_context(challenge))
+
+
+@bp.post("/text-message")
+@limit_posts
+def text_message():
+    """Text message, from "Try another method" when no passcode was sent yet: send one, then the passcode screen."""
+    challenge = _pending()
+    if challenge is None:
+        return _expired()
+    if not ButtonForm(prefix="sms").validate_on_submit():
+        return page("signin/another_method.html", status=400,
+                    **_methods_context(challenge, error=text(messages.RELOAD)))
+    user = User.get_by_id(challenge.user_id)
+    if authenticator.SMS not in authenticator.methods(user):
+        return page("signin/another_method.html", status=409, error=None, **_methods_context(challenge))
+    try:
+        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
+    except TwoStepError as error:
+        return refused("signin/another_method.html", error, **_methods_context(challenge))
+    return go(url_for("second_step.passcode"))
+
+
+@bp.route("/authenticator", methods=["GET", "POST"])
+@limit_posts
+def authenticator_code():
+    """Enter the 6-digit code from the authenticator app, and Continue."""
+    challenge = _pending()
+    if challenge is None:
+        return _expired()
+    if not authenticator.has_app(User.get_by_id(challenge.user_id)):
+        return go(url_for("second_step.another_method"))
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        try:
+            authenticator.complete_signin(policy(), challenge, form.code.data, lambda: _complete(challenge))
+        except TwoStepError as error:
+            return refused("signin/authenticator.html", error, form=form)
+        return go_full(url_for("main.dashboard"))
+    error = first_error(form) if form.is_submitted() else None
+    return page("signin/authenticator.html", status=422 if error else 200, form=form, error=error)
 
 
 @bp.route("/recovery", methods=["GET", "POST"])
