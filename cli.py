@@ -21,9 +21,11 @@ from flask.cli import AppGroup
 
 import accounts
 from models import User, migrate
-from twostep import clock, events, notices, switches
+from accounts import events, notices
+from core import clock
+from twostep import settings as settings_rules
 from twostep import signin as signin_rules
-from twostep.phones import mask_phone
+from core.phones import mask_phone
 
 users_cli = AppGroup("users", help="Manage accounts.")
 db_cli = AppGroup("db", help="Manage the database schema.")
@@ -54,7 +56,7 @@ def _find_user(email):
 
 
 def _mail_after(work):
-    """Run `work()`, then send the security e-mails for what it committed (see twostep/notices.py)."""
+    """Run `work()`, then send the security e-mails for what it committed (see accounts/notices.py)."""
     token = events.start_collecting()
     try:
         result = work()
@@ -130,7 +132,7 @@ def two_step_reset(email, yes):
     if not yes:
         click.confirm(f"Remove two-step verification from {user.email}? Anyone with its password can then sign in",
                       abort=True)
-    ended = _mail_after(lambda: switches.reset_by_administrator(user))
+    ended = _mail_after(lambda: settings_rules.reset_by_administrator(user))
     click.echo(f"Two-step verification removed from {user.email}; {ended} session(s) ended. "
                "The user can sign in with the password and set it up again.")
 

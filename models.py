@@ -125,7 +125,7 @@ def _sqlite_migration_lock():
 
 
 def utcnow():
-    """Naive UTC now; the domain uses twostep.clock instead so tests can move time."""
+    """Naive UTC now; the domain uses core.clock instead so tests can move time."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 

@@ -14,9 +14,12 @@ second step. Unsubscribe and an administrator's reset remove it with the rest.
   conditional UPDATE, so a replay (even a parallel one) fails.
 """
 from models import Challenge, User, db
-from twostep import challenges, clock, errors, events, limits, totp
+from accounts import events
+from core import clock
+from twostep import challenges, limits, totp
+from twostep import refusals as errors
 from twostep.codes import read_passcode
-from twostep.errors import FlowExpired, TwoStepError
+from twostep.refusals import FlowExpired, TwoStepError
 from twostep.sealed import SealError, seal, unseal
 from twostep.signin import effective_state
 

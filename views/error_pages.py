@@ -8,7 +8,7 @@ import logging
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from twostep.errors import N_
+from core.refusals import N_
 from views.htmx import page
 from views.i18n import text
 

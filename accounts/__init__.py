@@ -13,9 +13,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from models import AuthSession, User, db
-from twostep import clock, events
-from twostep.codes import new_token, token_digest
-from twostep.errors import N_
+from accounts import events
+from core import clock
+from core.tokens import new_token, token_digest
+from core.refusals import N_, Refused
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 8
@@ -33,18 +34,9 @@ EMAIL_TAKEN = N_("An account with this email already exists.")
 NO_SUCH_ACCOUNT = N_("No account with the email %(email)s.")  # operator tools (cli.py)
 
 
-class AccountError(Exception):
-    """Input the account rules refuse: `msgid` and `params` (views/i18n.py translates);
-    str() is the English text, for the CLI and logs."""
-
-    def __init__(self, msgid, **params):
-        self.msgid = msgid
-        self.params = params
-        super().__init__(self.message)
-
-    @property
-    def message(self):
-        return self.msgid % self.params if self.params else self.msgid
+class AccountError(Refused):
+    """Input the account rules refuse (a `Refused`: message id and parameters, translated by the views;
+    str() is the English text, for the CLI and logs)."""
 
 
 def make_hasher(config):
@@ -132,6 +124,15 @@ class Authenticator:
             return self.hasher.verify(user.password_hash, password or "")
         except (VerificationError, InvalidHashError):
             return False
+
+
+def user_by_id(user_id):
+    return User.get_by_id(user_id)
+
+
+def set_locale(user_id, code):
+    """Keep the language chosen with the switcher on the account (signed-in users)."""
+    User.update(locale=code).where(User.id == user_id).execute()
 
 
 def find_user(raw_email):
