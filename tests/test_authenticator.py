@@ -365,3 +365,36 @@ def test_our_codes_match_the_rfc_6238_vectors():
     for seconds, code in vectors.items():
         moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
         assert totp.code_at(secret, totp.time_step(moment)) == code[-6:]
+
+
+def test_one_code_used_from_twenty_parallel_sign_ins_signs_in_once(app, client, auth, with_app, frozen):
+    import threading
+
+    from twostep import authenticator
+    from twostep.challenges import open_challenge
+
+    frozen.advance(30)
+    code = code_at(with_app, frozen.now())
+    with db.connection_context():
+        user = User.get()
+        pending = [open_challenge(user.id, "signin", user.phone)[0] for _ in range(20)]
+    policy = app.extensions["policy"]
+    results, lock, barrier = [], threading.Lock(), threading.Barrier(20)
+
+    def use(challenge):
+        barrier.wait()
+        try:
+            with db.connection_context():
+                outcome = authenticator.complete_signin(policy, challenge, code, lambda: "signed in")
+        except Exception as error:  # noqa: BLE001 - the outcome is what we count
+            outcome = getattr(error, "message", type(error).__name__)
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=use, args=(challenge,)) for challenge in pending]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results.count("signed in") == 1, results
+    assert len(results) == 20
