@@ -11,7 +11,6 @@ AES-GCM (twostep/sealed.py), session and verification tokens are SHA-256
 digests of what the browser holds.
 """
 import contextlib
-import datetime
 import fcntl
 import os
 
@@ -29,6 +28,8 @@ from peewee import (
 )
 from playhouse.db_url import connect as connect_url
 from playhouse.migrations import Runner
+
+from core import clock
 
 db = DatabaseProxy()
 
@@ -125,8 +126,8 @@ def _sqlite_migration_lock():
 
 
 def utcnow():
-    """Naive UTC now; the domain uses core.clock instead so tests can move time."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    """Naive UTC now from the rules' clock (core/clock.py), so rows made in tests follow the test's clock."""
+    return clock.now()
 
 
 class BaseModel(Model):
