@@ -74,11 +74,13 @@ def with_app(client, auth, frozen):
 
 @pytest.mark.parametrize("htmx", [False, True])
 def test_set_up_shows_an_inline_svg_qr_and_the_grouped_key_then_a_first_code_adds_the_app(
-        client, auth, outbox, frozen, htmx):
+        client, auth, outbox, frozen, htmx, caplog):
+    caplog.set_level("DEBUG")
     auth.signup()
     auth.enrol()
     response = client.get("/two-step/authenticator", htmx=htmx)
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"  # the key is on this page: no copy kept anywhere
     page = response.get_data(as_text=True)
     assert '<svg role="img" viewBox=' in page and "<title>" in page and "<img" not in page
     grouped = KEY_RE.search(page).group(1)
@@ -100,6 +102,7 @@ def test_set_up_shows_an_inline_svg_qr_and_the_grouped_key_then_a_first_code_add
     assert "beSTREAM: An authenticator app was added" in mail_subjects()
     account = client.get("/account").get_data(as_text=True)
     assert "Authenticator app" in account and "Remove" in account
+    assert secret not in caplog.text and secret not in "".join(mail_subjects())  # never logged
 
 
 def test_sign_in_with_the_app_opens_on_it_sends_no_sms_and_uses_real_codes(client, auth, outbox, with_app, frozen):
@@ -398,3 +401,15 @@ def test_one_code_used_from_twenty_parallel_sign_ins_signs_in_once(app, client, 
         thread.join(30)
     assert results.count("signed in") == 1, results
     assert len(results) == 20
+
+
+def test_the_operator_sees_the_app_and_a_reset_removes_it(app, client, auth, with_app, frozen):
+    runner = app.test_cli_runner()
+    status = runner.invoke(args=["two-step", "status", "ann@example.com"])
+    assert status.exit_code == 0 and "App:       added 2026-12-02 04:00 UTC" in status.output
+    assert with_app not in status.output
+    assert runner.invoke(args=["two-step", "reset", "ann@example.com", "--yes"]).exit_code == 0
+    row = user_row()
+    assert row.totp_secret is None and row.totp_step is None and row.second_step_method is None
+    assert "App:       -" in runner.invoke(args=["two-step", "status", "ann@example.com"]).output
+    assert auth.signin().headers["Location"] == "/dashboard"
