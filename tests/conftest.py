@@ -66,10 +66,17 @@ def make_test_app(tmp_path, backend="sqlite", **overrides):
         "SMS_ALLOWED_COUNTRIES": "JP,US,GB",
         "RATELIMIT_SIGNIN": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Queued mail is sent by `deliver_mail(app)` where a test reads it; the sender thread has its own tests.
+        "MAIL_QUEUE_THREAD": False,
         **FAST_ARGON2,
         **overrides,
     }
     return create_app(config)
+
+
+def deliver_mail(app):
+    """Send the queued mail now, as the sender thread would; return {"sent": n, "retry": n, "failed": n}."""
+    return app.extensions["mail_sender"].send_due()
 
 
 @pytest.fixture(params=database_urls())
@@ -185,6 +192,15 @@ class Auth:
         recovery = RECOVERY_RE.search(page).group(1)
         assert self.client.post("/two-step/confirm", data={"kept": "y"}).status_code == 303
         return recovery
+
+    def step_up(self, password="correct horse"):
+        """Before Off, Unsubscribe, a new number or a new recovery code: the password typed again,
+        then a passcode sent to the current number (views/step_up.py)."""
+        assert self.client.post("/reauth", data={"password": password}).status_code == 303
+        assert self.client.post("/two-step/verify").status_code == 303
+        response = self.client.post("/two-step/verify/passcode", data={"code": self.outbox.last_code()})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
 
     def signin_with_passcode(self, email="ann@example.com", password="correct horse"):
         assert self.signin(email, password).headers["Location"].endswith("/signin/passcode")

@@ -11,7 +11,7 @@ import re
 import pyotp
 import pytest
 
-from conftest import BrowserLikeClient
+from conftest import BrowserLikeClient, deliver_mail
 from models import Challenge, MailMessage, SecurityEvent, User, db
 from twostep import totp
 
@@ -35,7 +35,8 @@ def kinds():
         return [e.kind for e in SecurityEvent.select().order_by(SecurityEvent.id)]
 
 
-def mail_subjects():
+def mail_subjects(app):
+    deliver_mail(app)  # as the sender thread would
     with db.connection_context():
         return [m.subject for m in MailMessage.select().order_by(MailMessage.id)]
 
@@ -50,8 +51,10 @@ def now(clock):
     return clock.now()
 
 
-def add_app(client, clock, htmx=False):
-    """Set up the authenticator app through the pages; return its secret (read off the page, as a person would)."""
+def add_app(client, auth, clock, htmx=False):
+    """Set up the authenticator app through the pages, after the step-up every change needs;
+    return its secret (read off the page, as a person would)."""
+    auth.step_up()
     page = client.get("/two-step/authenticator").get_data(as_text=True)
     secret = KEY_RE.search(page).group(1).replace(" ", "")
     response = client.post("/two-step/authenticator", data={"code": code_at(secret, clock.now())}, htmx=htmx)
@@ -67,7 +70,7 @@ def with_app(client, auth, frozen):
     """Ann: two-step verification on by SMS, plus an authenticator app; signed out. Returns the app's secret."""
     auth.signup()
     auth.enrol()
-    secret = add_app(client, frozen)
+    secret = add_app(client, auth, frozen)
     auth.signout()
     return secret
 
@@ -78,6 +81,7 @@ def test_set_up_shows_an_inline_svg_qr_and_the_grouped_key_then_a_first_code_add
     caplog.set_level("DEBUG")
     auth.signup()
     auth.enrol()
+    auth.step_up()
     response = client.get("/two-step/authenticator", htmx=htmx)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"  # the key is on this page: no copy kept anywhere
@@ -96,13 +100,18 @@ def test_set_up_shows_an_inline_svg_qr_and_the_grouped_key_then_a_first_code_add
     assert refused.status_code == 422 and "That code is not right." in refused.get_data(as_text=True)
     assert user_row().totp_secret is None
 
-    add_app(client, frozen, htmx=htmx)
+    frozen.advance(30)  # a fresh code (the refused one was this step's neighbour)
+    response = client.post("/two-step/authenticator", data={"code": code_at(secret, frozen.now())}, htmx=htmx)
+    if htmx:
+        assert '"path": "/account"' in response.headers["HX-Location"]
+    else:
+        assert response.status_code == 303 and response.headers["Location"] == "/account"
     assert user_row().totp_secret is not None
     assert "totp_added" in kinds()
-    assert "beSTREAM: An authenticator app was added" in mail_subjects()
+    assert "beSTREAM: An authenticator app was added" in mail_subjects(client.application)
     account = client.get("/account").get_data(as_text=True)
     assert "Authenticator app" in account and "Remove" in account
-    assert secret not in caplog.text and secret not in "".join(mail_subjects())  # never logged
+    assert secret not in caplog.text and secret not in "".join(mail_subjects(client.application))  # never logged
 
 
 def test_sign_in_with_the_app_opens_on_it_sends_no_sms_and_uses_real_codes(client, auth, outbox, with_app, frozen):
@@ -293,6 +302,7 @@ def test_bad_input_gets_a_clear_4xx_and_every_post_needs_csrf(client, auth, with
 def test_the_set_up_refuses_bad_codes_and_voids_the_key_after_too_many(client, auth, frozen):
     auth.signup()
     auth.enrol()
+    auth.step_up()
     first = KEY_RE.search(client.get("/two-step/authenticator").get_data(as_text=True)).group(1)
     assert client.post("/two-step/authenticator", data={"code": "12ab56"}).status_code == 422
     secret = first.replace(" ", "")
@@ -309,25 +319,32 @@ def test_the_set_up_refuses_bad_codes_and_voids_the_key_after_too_many(client, a
 
 def test_an_account_without_two_step_cannot_add_the_app(client, auth):
     auth.signup()
+    assert client.post("/reauth", data={"password": "correct horse"}).status_code == 303
     response = client.get("/two-step/authenticator")
     assert response.status_code == 303 and response.headers["Location"] == "/account"
     assert "Set up two-step verification with your phone number first." in client.get("/account").get_data(as_text=True)
     assert "Add an authenticator app" not in client.get("/account").get_data(as_text=True)
 
 
-def test_adding_and_removing_need_a_recent_password(client, auth, frozen):
+def test_adding_and_removing_need_the_step_up(client, auth, outbox, frozen):
     auth.signup()
     auth.enrol()
-    frozen.advance(11 * 60)
+    # Signing in (here: signing up) does not count: the password typed again, then a second factor.
     response = client.get("/two-step/authenticator")
     assert response.status_code == 303 and response.headers["Location"].startswith("/reauth")
     response = client.post("/two-step/authenticator", data={"code": "123456"})
     assert response.status_code == 303 and response.headers["Location"].startswith("/reauth")
     assert client.post("/reauth?next=/two-step/authenticator", data={"password": "correct horse"}).status_code == 303
-    add_app(client, frozen)
-    frozen.advance(11 * 60)
+    response = client.get("/two-step/authenticator")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/two-step/verify")
+    assert client.post("/two-step/verify").status_code == 303
+    assert client.post("/two-step/verify/passcode", data={"code": outbox.last_code()}).status_code == 303
+    page = client.get("/two-step/authenticator").get_data(as_text=True)
+    secret = KEY_RE.search(page).group(1).replace(" ", "")
+    assert client.post("/two-step/authenticator", data={"code": code_at(secret, frozen.now())}).status_code == 303
+    # The step-up is used up by the change: removing needs a new one.
     response = client.post("/two-step/authenticator/remove", data={})
-    assert response.headers["Location"].startswith("/reauth")
+    assert response.status_code == 303 and not response.headers["Location"].startswith("/account")
     assert user_row().totp_secret is not None
 
 
@@ -335,13 +352,15 @@ def test_removing_the_app_is_recorded_mailed_and_sign_in_uses_sms_again(client, 
     auth.signin()
     frozen.advance(30)
     client.post("/signin/authenticator", data={"code": code_at(with_app, frozen.now())})
+    auth.step_up()
     assert "Its codes will no longer complete a sign-in." in client.get("/two-step/authenticator/remove").get_data(as_text=True)
     response = client.post("/two-step/authenticator/remove", data={})
     assert response.status_code == 303 and response.headers["Location"] == "/account"
     assert user_row().totp_secret is None and user_row().totp_step is None
     assert "totp_removed" in kinds()
-    assert "beSTREAM: The authenticator app was removed" in mail_subjects()
+    assert "beSTREAM: The authenticator app was removed" in mail_subjects(client.application)
     assert "Add an authenticator app" in client.get("/account").get_data(as_text=True)
+    auth.step_up()
     assert client.post("/two-step/authenticator/remove", data={}).status_code == 409  # nothing left to remove
     auth.signout()
     sent = outbox.count()
@@ -353,6 +372,7 @@ def test_unsubscribe_removes_the_app_with_the_rest(client, auth, with_app, froze
     auth.signin()
     frozen.advance(30)
     client.post("/signin/authenticator", data={"code": code_at(with_app, frozen.now())})
+    auth.step_up()
     assert client.post("/two-step/unsubscribe", data={}).status_code == 303
     row = user_row()
     assert row.two_step == "none" and row.totp_secret is None and row.second_step_method is None

@@ -1,14 +1,17 @@
 """Off, Enable, Unsubscribe, a new number, a new recovery code (help article, last notes), and adding or
 removing an authenticator app beside SMS.
 
-Each needs the password entered within REAUTH_MINUTES (else /reauth first),
-is recorded as a security event, and ends the account's other sessions.
+Off, Unsubscribe, a new number, a new recovery code and adding or removing an
+authenticator app need the step-up of
+views/step_up.py (the password typed again, then a passcode to the current
+number or the recovery code); Enable needs the password typed again. Each
+change is recorded as a security event, e-mails the owner, and ends the
+account's other sessions.
 GET shows what will happen; POST does it.
 """
 from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
-import accounts
 from twostep import authenticator as authenticator_rules
 from twostep import challenges, totp
 from twostep import settings as settings_rules
@@ -17,13 +20,14 @@ from twostep.codes import format_recovery_code
 from twostep.sealed import SealError
 from core.refusals import N_, Refused
 from views import messages
-from views.sessions import recent_password_or_prompt, renew_session_token
+from views.sessions import recent_password_or_prompt
 from views.forms import AppCodeForm, ButtonForm, PasscodeForm, PhoneForm, first_error
 from views.htmx import go, page, refused
 from views.i18n import error_text, locale, show_phone, text, when
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
 from views.passcode_screen import resend as resend_code
+from views.step_up import after_sensitive_change, step_up_or_prompt
 from views.web import client_ip, policy, sender, who
 
 bp = Blueprint("settings", __name__)
@@ -36,9 +40,8 @@ PASSCODE_PURPOSES = {
 
 
 def _after_change():
-    """End the account's other sessions and renew this one's token (checklist item 24)."""
-    accounts.revoke_other_sessions(current_user.id, session.get("sid"))
-    renew_session_token()
+    """Use the step-up up, end the account's other sessions and renew this one's token (checklist item 24)."""
+    after_sensitive_change()
 
 
 def _done(message):
@@ -56,7 +59,7 @@ def _state():
 @login_required
 def off():
     """Off: stop asking for a passcode for a while, keeping the number and recovery code."""
-    prompt = recent_password_or_prompt()
+    prompt = step_up_or_prompt()
     if prompt:
         return prompt
     form = ButtonForm()
@@ -75,7 +78,7 @@ def off():
 @login_required
 def unsubscribe():
     """Unsubscribe: remove two-step verification, its number and its recovery code."""
-    prompt = recent_password_or_prompt()
+    prompt = step_up_or_prompt()
     if prompt:
         return prompt
     form = ButtonForm()
@@ -95,7 +98,7 @@ def unsubscribe():
 @limit_posts
 def new_recovery_code():
     """A new recovery code replaces the old one, shown once."""
-    prompt = recent_password_or_prompt()
+    prompt = step_up_or_prompt()
     if prompt:
         return prompt
     form = ButtonForm()
@@ -136,7 +139,7 @@ def enable():
 @limit_posts
 def number():
     """Change the phone number: the new number must confirm a passcode first."""
-    prompt = recent_password_or_prompt()
+    prompt = step_up_or_prompt()
     if prompt:
         return prompt
     form = PhoneForm()
@@ -238,7 +241,7 @@ def _setup_context(secret, form=None):
 @limit_posts
 def authenticator_setup():
     """Add an authenticator app: scan the QR code (or type the key), then enter its first code."""
-    prompt = recent_password_or_prompt()
+    prompt = step_up_or_prompt()
     if prompt:
         return prompt
     try:
@@ -267,7 +270,7 @@ def authenticator_setup():
 @login_required
 def authenticator_remove():
     """Remove the authenticator app (SMS and the recovery code stay)."""
-    prompt = recent_password_or_prompt()
+    prompt = step_up_or_prompt()
     if prompt:
         return prompt
     form = ButtonForm()
