@@ -433,3 +433,39 @@ def test_the_operator_sees_the_app_and_a_reset_removes_it(app, client, auth, wit
     assert row.totp_secret is None and row.totp_step is None and row.second_step_method is None
     assert "App:       -" in runner.invoke(args=["two-step", "status", "ann@example.com"]).output
     assert auth.signin().headers["Location"] == "/dashboard"
+
+
+def test_the_step_up_takes_the_apps_code_once_and_counts_wrong_ones(client, auth, outbox, with_app, frozen):
+    auth.signin()
+    frozen.advance(30)
+    code = code_at(with_app, frozen.now())
+    client.post("/signin/authenticator", data={"code": code})
+    assert client.post("/reauth", data={"password": "correct horse"}).status_code == 303
+    response = client.get("/two-step/off")
+    assert response.headers["Location"] == "/two-step/verify"
+    page = client.get("/two-step/verify").get_data(as_text=True)
+    assert "Use your authenticator app instead" in page
+    sent = outbox.count()
+    # The code that signed in cannot confirm the change: a code works once.
+    response = client.post("/two-step/verify/authenticator", data={"code": code})
+    assert response.status_code == 422 and "already used" in response.get_data(as_text=True)
+    assert client.post("/two-step/verify/authenticator", data={"code": "12345"}).status_code == 422
+    with db.connection_context():
+        failures = User.get().second_step_failures
+    assert failures == 1  # the replay counted; the malformed code did not
+    frozen.advance(30)
+    response = client.post("/two-step/verify/authenticator", data={"code": code_at(with_app, frozen.now())})
+    assert response.status_code == 303 and response.headers["Location"] == "/two-step/off"
+    assert outbox.count() == sent  # no SMS needed
+    assert client.post("/two-step/off", data={}).status_code == 303
+    assert user_row().two_step == "off"
+
+
+def test_the_step_up_with_the_app_is_offered_only_to_accounts_that_have_one(client, auth):
+    auth.signup()
+    auth.enrol()
+    assert client.post("/reauth", data={"password": "correct horse"}).status_code == 303
+    assert "Use your authenticator app instead" not in client.get("/two-step/verify").get_data(as_text=True)
+    response = client.get("/two-step/verify/authenticator")
+    assert response.status_code == 303 and response.headers["Location"] == "/two-step/verify"
+    assert client.post("/two-step/verify/authenticator", data={"code": "123456"}, csrf=False).status_code == 400

@@ -49,6 +49,7 @@ URLS = [
     ("/two-step/unsubscribe", ['GET', 'POST']),
     # Issue 14: the step-up before a sensitive change (views/step_up.py).
     ("/two-step/verify", ['GET', 'POST']),
+    ("/two-step/verify/authenticator", ['GET', 'POST']),  # issue 16: the step-up with the app's code
     ("/two-step/verify/passcode", ['GET', 'POST']),
     ("/two-step/verify/recovery", ['GET', 'POST']),
     ("/two-step/verify/resend", ['POST']),

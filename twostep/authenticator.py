@@ -8,7 +8,8 @@ second step. Unsubscribe and an administrator's reset remove it with the rest.
 - Set-up: a new secret is sealed into a "totp" Challenge bound to the browser;
   a first right code from the app moves it, sealed for the account, onto the
   account row, in one transaction with the security event.
-- Sign-in: the same try counting and lock as SMS passcodes and recovery codes
+- Sign-in, and the step-up before a sensitive change: the same try counting and lock as SMS
+  passcodes and recovery codes
   (twostep/limits.py). The secret is unsealed once per attempt. A code is
   accepted once: the account's last used time step only moves forward, in a
   conditional UPDATE, so a replay (even a parallel one) fails.
@@ -134,13 +135,27 @@ def remove(user, *, ip="", user_agent=""):
 def complete_signin(policy, challenge, raw_code, start_session):
     """Sign in with the app's code: right, within ±1 step, and later than the last code used.
 
-    `start_session()` runs inside the transaction that uses the code up.
+    `start_session()` runs inside the transaction that uses the code up, after the
+    pending sign-in is finished (a double submit of a right code is not a guess).
     A wrong or replayed code counts against the account's lock like a wrong passcode.
     """
+    def finish():
+        if not challenges.finish(challenge):
+            raise FlowExpired()
+
+    return _use_code(policy, User.get_by_id(challenge.user_id), raw_code, start_session, before=finish)
+
+
+def confirm_step_up(policy, user, raw_code, confirmed):
+    """The app's code as the second factor of a step-up (twostep/stepup.py): the same checks as a sign-in."""
+    return _use_code(policy, user, raw_code, confirmed)
+
+
+def _use_code(policy, user, raw_code, on_success, before=lambda: None):
+    """Check the app's code for `user`; when right, use it up and call `on_success()` in one transaction."""
     code = read_passcode(raw_code)
     if code is None:
         raise TwoStepError(errors.TOTP_FORMAT)
-    user = User.get_by_id(challenge.user_id)
     if not has_app(user):
         raise TwoStepError(errors.TOTP_NONE, status=409)
     limits.ensure_not_locked(user)
@@ -156,8 +171,7 @@ def complete_signin(policy, challenge, raw_code, start_session):
         raise TwoStepError(errors.TOTP_WRONG)
     try:
         with db.atomic():
-            if not challenges.finish(challenge):
-                raise FlowExpired()
+            before()  # the pending sign-in's row first, then the account's: the order every change locks them in
             used = (User.update(totp_step=step, second_step_method=TOTP)
                     .where(User.id == user.id, User.totp_secret == user.totp_secret,
                            User.totp_step.is_null() | (User.totp_step < step))
@@ -165,7 +179,7 @@ def complete_signin(policy, challenge, raw_code, start_session):
             if not used:
                 raise TwoStepError(errors.TOTP_USED)
             limits.record_success(user.id)
-            return start_session()
+            return on_success()
     except FlowExpired:
         limits.release_try(user.id)  # a double submit of a right code is not a guess
         raise
