@@ -4,7 +4,8 @@ Expiry, cooldowns, caps and lockouts all compare against `now()`, and every
 row's `created_at` default (models.utcnow) reads it too. Tests use
 `advance()` (through the `clock` fixture) instead of sleeping, `set()` to
 run at a chosen hour of the day, whatever the machine's clock says, and
-`freeze()` where a rule depends on the exact moment (an authenticator app's
+`freeze()` where a test checks a limit to the second (a slow machine must not
+move it) or a rule depends on the exact moment (an authenticator app's
 30-second time steps).
 """
 import datetime
@@ -14,6 +15,8 @@ _frozen = None
 
 
 def _wall():
+    if _frozen is not None:
+        return _frozen
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
@@ -37,10 +40,14 @@ def set(moment):  # noqa: A001 - clock.set(...) reads naturally at the call site
     _offset = moment - _wall()
 
 
-def freeze(moment):
-    """Stop the clock at the naive-UTC `moment`; only `advance()` moves it then (tests only)."""
+def freeze(moment=None):
+    """Stop the clock where it is, or at the naive-UTC `moment`; only advance() and set() move it
+    from here on (tests only)."""
     global _frozen, _offset
-    _frozen, _offset = moment, datetime.timedelta(0)
+    if moment is None:
+        _frozen = _wall()
+    else:
+        _frozen, _offset = moment, datetime.timedelta(0)
 
 
 def reset():
