@@ -17,6 +17,10 @@ from twostep.refusals import FlowExpired, TwoStepError
 from twostep.signin import effective_state
 
 
+# Unsubscribe and a reset remove the authenticator app with the rest of two-step verification.
+NO_APP = {"totp_secret": None, "totp_step": None, "totp_added_at": None, "second_step_method": None}
+
+
 def _require(user, *states):
     if effective_state(user) not in states:
         raise TwoStepError(refusals.WRONG_STATE, status=409)
@@ -70,7 +74,7 @@ def finish_enable(policy, challenge, raw_code, browser=None):
 
 
 def unsubscribe(user, browser=None):
-    """Remove two-step verification completely: the number and the recovery code are deleted."""
+    """Remove two-step verification completely: the number, the recovery code and any authenticator app."""
     browser = browser or Browser()
     _require(user, "on", "off")
     with db.atomic():
@@ -78,7 +82,7 @@ def unsubscribe(user, browser=None):
         # before the account: the order every other change locks them in.)
         Challenge.update(finished_at=clock.now()).where(
             Challenge.user == user.id, Challenge.finished_at.is_null()).execute()
-        User.update(two_step="none", phone=None, recovery_hash=None, off_until=None).where(
+        User.update(two_step="none", phone=None, recovery_hash=None, off_until=None, **NO_APP).where(
             User.id == user.id).execute()
         events.record(user.id, "two_step_unsubscribed", ip=browser.ip, user_agent=browser.user_agent)
         accounts.end_other_sessions(user.id, browser, step_up_used=True)
@@ -134,7 +138,7 @@ def reset_by_administrator(user):
     now = clock.now()
     with db.atomic():
         User.update(two_step="none", phone=None, recovery_hash=None, off_until=None,
-                    second_step_failures=0, locked_until=None).where(User.id == user.id).execute()
+                    second_step_failures=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
         Challenge.update(finished_at=now).where(Challenge.user == user.id, Challenge.finished_at.is_null()).execute()
         ended = (AuthSession.update(revoked_at=now)
                  .where(AuthSession.user == user.id, AuthSession.revoked_at.is_null()).execute())

@@ -61,8 +61,14 @@ def complete_with_passcode(policy, challenge, raw_code, browser):
     `browser.session_token`) and the "signin" event commit together or not at
     all. Returns the account signed in.
     """
-    return challenges.verify_passcode(policy, challenge, raw_code, finish=True,
-                                      on_success=lambda: accounts.sign_in(challenge.user, browser))
+
+    def used(user=challenge.user):
+        if user.second_step_method not in (None, "sms"):
+            # The last sign-in used another method: the next one opens on SMS again.
+            User.update(second_step_method="sms").where(User.id == user.id).execute()
+        return accounts.sign_in(user, browser)
+
+    return challenges.verify_passcode(policy, challenge, raw_code, on_success=used, finish=True)
 
 
 def use_recovery_code(policy, user, raw_code, in_transaction):

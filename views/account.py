@@ -73,6 +73,8 @@ def personal_context(user, tz_form=None, tz_error=None):
             "state": signin_rules.effective_state(user),
             "masked_phone": show_phone(user.phone, masked=True),
             "off_until": signin_rules.off_until(user),
+            # The authenticator app beside SMS: None, or when it was added.
+            "app_added": user.totp_added_at if getattr(user, "totp_secret", None) else None,
         },
         "button_form": ButtonForm(),
         "tz_form": tz_form or time_zone_form(user),

@@ -13,8 +13,8 @@ from core.refusals import Refused
 from twostep import challenges, refusals
 from twostep.codes import new_recovery_code
 from views import account, error_pages, help, messages, settings, setup, signin, step_up
-from views.forms import (ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm,
-                         SignUpForm)
+from views.forms import (AppCodeForm, ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm,
+                         SignInForm, SignUpForm)
 from views.htmx import FRAGMENT_BLOCK, page
 from views.i18n import error_text, locale, show_phone, text, time_zone
 from views.web import policy
@@ -32,11 +32,19 @@ class Entry:
     flashes: tuple = field(default=())  # (category, message id) flashed before rendering
 
 
-def _user(two_step="on", off_until=None, time_zone=""):
+SAMPLE_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # a sample only, never an account's
+
+
+def _user(two_step="on", off_until=None, time_zone="", app_added=None):
     phone = SAMPLE_PHONE if two_step != "none" else None
     return SimpleNamespace(id=0, name="Ann Example", email="ann@example.com", is_authenticated=True,
                            is_active=True, is_anonymous=False, two_step=two_step, phone=phone, off_until=off_until,
-                           time_zone=time_zone, get_id=lambda: "0")
+                           time_zone=time_zone, totp_secret="sealed" if app_added else None, totp_added_at=app_added,
+                           second_step_method=None, get_id=lambda: "0")
+
+
+def _with_app():
+    return _user(app_added=now() - datetime.timedelta(days=3))
 
 
 def _signed_in(**context):
@@ -146,7 +154,8 @@ def _entries():
           lambda: _anonymous(**_form(_filled(PasscodeForm, code="123456"), refusals.CodeExpired(),
                                      **signin_passcode(*_expired())))),
         E("signin-passcode-voided", "Sign-in passcode", "code stopped working", "signin/passcode.html",
-          lambda: _anonymous(**_form(PasscodeForm(), refusals.CodeVoided(), **signin_passcode(*_sent(40, live=False))))),
+          lambda: _anonymous(**_form(PasscodeForm(), refusals.CodeVoided(),
+                                     **signin_passcode(*_sent(40, live=False))))),
         E("signin-passcode-cooldown", "Sign-in passcode", "error: resend cooldown", "signin/passcode.html",
           lambda: _anonymous(**_form(PasscodeForm(), refusals.Cooldown(12), **signin_passcode(*_sent(18))))),
         E("signin-passcode-locked", "Sign-in passcode", "locked after wrong codes", "signin/passcode.html",
@@ -159,8 +168,23 @@ def _entries():
           lambda: _anonymous(**_form(PasscodeForm(), refusals.SendFailed(),
                                      **signin_passcode(*_sent(0, live=False))))),
         E("signin-passcode-resent", "Sign-in passcode", "after Resend (message)", "signin/passcode.html",
-          lambda: _anonymous(**_form(PasscodeForm(), **signin_passcode(*_sent()))), flashes=(("info", messages.RESENT),)),
-        E("another-method", "Try another method", "choices", "signin/another_method.html", lambda: _anonymous()),
+          lambda: _anonymous(**_form(PasscodeForm(), **signin_passcode(*_sent()))),
+          flashes=(("info", messages.RESENT),)),
+        E("another-method", "Try another method", "choices", "signin/another_method.html",
+          lambda: _anonymous(error=None, **signin.methods_context(_user(), sms_sent=True))),
+        E("another-method-app", "Try another method", "with an authenticator app, no SMS sent yet",
+          "signin/another_method.html", lambda: _anonymous(error=None, **signin.methods_context(_with_app(), False))),
+        E("another-method-app-cap", "Try another method", "error: SMS cap reached", "signin/another_method.html",
+          lambda: _anonymous(error=error_text(refusals.SmsCapReached(3600, refusals.CAP_ACCOUNT_HOUR)),
+                             **signin.methods_context(_with_app(), False))),
+        E("signin-app", "Authenticator app code", "empty", "signin/authenticator.html",
+          lambda: _anonymous(**_form(AppCodeForm()))),
+        E("signin-app-wrong", "Authenticator app code", "error: wrong code", "signin/authenticator.html",
+          lambda: _anonymous(**_form(AppCodeForm(), refusals.TwoStepError(refusals.TOTP_WRONG)))),
+        E("signin-app-used", "Authenticator app code", "error: code already used", "signin/authenticator.html",
+          lambda: _anonymous(**_form(AppCodeForm(), refusals.TwoStepError(refusals.TOTP_USED)))),
+        E("signin-app-locked", "Authenticator app code", "locked after wrong codes", "signin/authenticator.html",
+          lambda: _anonymous(**_form(AppCodeForm(), refusals.Locked(14 * 60)))),
         E("signin-recovery", "Recovery code entry", "empty", "signin/recovery.html",
           lambda: _anonymous(**_form(RecoveryCodeForm()))),
         E("signin-recovery-wrong", "Recovery code entry", "error: wrong code", "signin/recovery.html",
@@ -179,6 +203,8 @@ def _entries():
           lambda: _signed_in(**account.personal_context(_user("none")))),
         E("account-on", "Account", "two-step on", "account/personal.html",
           lambda: _signed_in(**account.personal_context(_user("on"))), flashes=(("info", messages.TWO_STEP_ON),)),
+        E("account-on-app", "Account", "two-step on, with an authenticator app", "account/personal.html",
+          lambda: _signed_in(**account.personal_context(_with_app())), flashes=(("info", messages.TOTP_ADDED),)),
         E("account-off-until", "Account", "Off until a date", "account/personal.html",
           lambda: _signed_in(**account.personal_context(
               _user("off", now() + datetime.timedelta(days=p().off_max_days or 7))))),
@@ -222,7 +248,8 @@ def _entries():
         E("wizard-confirm-error", "Set-up wizard", "STEP 6 error: box not ticked", "setup/confirm.html",
           lambda: _signed_in(**_form(KeptForm(), refusals.NotBoxTicked(), **step("confirm")))),
         # Changes after set-up
-        E("off", "Off", "confirm", "settings/off.html", lambda: _signed_in(**_form(ButtonForm(), **settings.off_context()))),
+        E("off", "Off", "confirm", "settings/off.html",
+          lambda: _signed_in(**_form(ButtonForm(), **settings.off_context()))),
         E("off-forever", "Off", "confirm, no time limit", "settings/off.html",
           lambda: _signed_in(**_form(ButtonForm(), **{**settings.off_context(), "off_days": 0}))),
         E("enable", "Enable", "confirm", "settings/enable.html",
@@ -232,6 +259,14 @@ def _entries():
                                      **settings.enable_context(_user("off"))))),
         E("enable-passcode", "Enable", "passcode", "settings/passcode.html",
           lambda: _signed_in(**_form(PasscodeForm(), **settings.passcode_context("enable", *_sent())))),
+        E("authenticator-setup", "Authenticator app", "QR code and key", "settings/authenticator.html",
+          lambda: _signed_in(**_form(AppCodeForm(), **settings.authenticator_context(SAMPLE_TOTP_SECRET,
+                                                                                     _user().email)))),
+        E("authenticator-setup-wrong", "Authenticator app", "error: wrong first code", "settings/authenticator.html",
+          lambda: _signed_in(**_form(AppCodeForm(), refusals.TwoStepError(refusals.TOTP_SETUP_WRONG),
+                                     **settings.authenticator_context(SAMPLE_TOTP_SECRET, _user().email)))),
+        E("authenticator-remove", "Authenticator app", "remove, confirm", "settings/authenticator_remove.html",
+          lambda: _signed_in(**_form(ButtonForm()))),
         E("unsubscribe", "Unsubscribe", "confirm", "settings/unsubscribe.html",
           lambda: _signed_in(**_form(ButtonForm()))),
         E("new-recovery-code", "New recovery code", "confirm", "settings/new_recovery_code.html",
@@ -250,6 +285,13 @@ def _entries():
         # Step-up before Off, Unsubscribe, a new number, a new recovery code (after "Confirm your password")
         E("step-up", "Step-up", "send a passcode to the current number", "settings/verify.html",
           lambda: _signed_in(**_form(ButtonForm(), **step_up.verify_context(_user())))),
+        E("step-up-with-app", "Step-up", "the account has an authenticator app", "settings/verify.html",
+          lambda: _signed_in(**_form(ButtonForm(), **step_up.verify_context(_with_app())))),
+        E("step-up-app", "Step-up", "authenticator app's code", "settings/verify_authenticator.html",
+          lambda: _signed_in(**_form(AppCodeForm()))),
+        E("step-up-app-used", "Step-up", "authenticator app, error: code already used",
+          "settings/verify_authenticator.html",
+          lambda: _signed_in(**_form(AppCodeForm(), refusals.TwoStepError(refusals.TOTP_USED)))),
         E("step-up-error", "Step-up", "error: SMS cap", "settings/verify.html",
           lambda: _signed_in(**_form(ButtonForm(), refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY),
                                      **step_up.verify_context(_user())))),

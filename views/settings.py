@@ -1,6 +1,7 @@
-"""Off, Enable, Unsubscribe, a new number and a new recovery code (help article, last notes).
+"""Off, Enable, Unsubscribe, a new number, a new recovery code (help article, last notes), and adding or
+removing an authenticator app beside SMS.
 
-Off, Unsubscribe, a new number and a new recovery code are `@step_up_required`
+Off, Unsubscribe, a new number, a new recovery code and the authenticator app are `@step_up_required`
 (views/step_up.py: the password typed again, then a passcode to the current
 number or the recovery code); Enable is `@fresh_password_required` (the
 password typed again). The rules make each change in one transaction that
@@ -12,12 +13,14 @@ from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
 from core.refusals import N_, Refused
-from twostep import challenges
+from twostep import authenticator as authenticator_rules
+from twostep import challenges, totp
+from twostep.sealed import SealError
 from twostep import settings as settings_rules
 from views import messages
-from views.forms import ButtonForm, PhoneForm
+from views.forms import AppCodeForm, ButtonForm, PhoneForm
 from views.htmx import form_page, go, refused
-from views.i18n import locale, show_phone, text, when
+from views.i18n import error_text, locale, show_phone, text, when
 from views.limiter import limit_posts
 from views.passcode_screen import check_passcode, passcode_screen
 from views.passcode_screen import resend as resend_code
@@ -190,3 +193,74 @@ def resend(purpose):
         "settings/passcode.html", lambda: passcode_context(purpose, challenge),
         lambda: challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), locale=locale()),
         url_for("two_step.settings.passcode", purpose=purpose))
+
+
+# --- The authenticator app (rules: twostep/authenticator.py) ------------------------------------
+
+
+def _setup():
+    """(challenge, secret) of the set-up this browser started, or a new one.
+
+    Reloading the page keeps the same secret: the app may already have scanned it.
+    """
+    challenge = challenges.find_challenge(session.get("totp"), "totp", user_id=current_user.id,
+                                          max_age_minutes=policy().reauth_minutes)
+    if challenge is not None:
+        try:
+            return challenge, authenticator_rules.pending_secret(policy(), challenge)
+        except SealError:  # sealed under an earlier SECRET_KEY: start again
+            pass
+    challenge, session["totp"], secret = authenticator_rules.begin_setup(policy(), current_user)
+    return challenge, secret
+
+
+def authenticator_context(secret, email):
+    """settings/authenticator.html's variables, but its form: the QR code and the key to type."""
+    site = policy().site_name
+    uri = totp.provisioning_uri(secret, email, site)
+    return {"grouped_secret": totp.group(secret), "qr_svg": totp.qr_svg(uri, text(messages.QR_TITLE)),
+            "site_name": site}
+
+
+@bp.route("/authenticator", methods=["GET", "POST"])
+@login_required
+@limit_posts
+@step_up_required
+def authenticator_setup():
+    """Add an authenticator app: scan the QR code (or type the key), then enter its first code."""
+    try:
+        challenge, secret = _setup()
+    except Refused as error:
+        flash(error_text(error), "error")
+        return go(url_for("account.personal"))
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        browser = this_browser()
+        try:
+            authenticator_rules.finish_setup(policy(), challenge, form.code.data, browser)
+        except Refused as error:
+            if challenges.find_challenge(session.get("totp"), "totp", user_id=current_user.id) is None:
+                # Too many wrong codes: this key is void; a new one is shown.
+                session.pop("totp", None)
+                challenge, secret = _setup()
+            return refused("settings/authenticator.html", error, form=form,
+                           **authenticator_context(secret, current_user.email))
+        session.pop("totp", None)
+        return _done(browser, text(messages.TOTP_ADDED))
+    return form_page("settings/authenticator.html", form, **authenticator_context(secret, current_user.email))
+
+
+@bp.route("/authenticator/remove", methods=["GET", "POST"])
+@login_required
+@step_up_required
+def authenticator_remove():
+    """Remove the authenticator app (SMS and the recovery code stay)."""
+    form = ButtonForm()
+    if form.validate_on_submit():
+        browser = this_browser()
+        try:
+            authenticator_rules.remove(current_user, browser)
+        except Refused as error:
+            return refused("settings/authenticator_remove.html", error, form=form)
+        return _done(browser, text(messages.TOTP_REMOVED))
+    return form_page("settings/authenticator_remove.html", form)

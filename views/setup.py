@@ -36,8 +36,9 @@ def step_context(step, **context):
 
 
 def wizard_step(step):
-    """The wizard's gate (under @login_required): `step` opens only for an account without two-step verification, once the
-    steps before it are done; the view gets the set-up in progress as `challenge` (None before the phone step).
+    """The wizard's gate (under @login_required): `step` opens only for an account without two-step
+    verification, once the steps before it are done; the view gets the set-up in progress as `challenge`
+    (None before the phone step).
 
     Elsewhere it redirects: to the Account page when two-step verification is
     already set up, else to the first unfinished step. A confirmed number has

@@ -1,4 +1,5 @@
-"""Signing in: the password step, then the second step (passcode, Resend, "Try another method", recovery code); signing out.
+"""Signing in: the password step, then the second step (passcode, Resend, "Try another method", the
+authenticator app, recovery code); signing out.
 
 After a correct password, an account with two-step verification on gets a
 pending sign-in (a token in the browser's session) and is sent to the
@@ -14,13 +15,14 @@ from flask_login import current_user, login_required, logout_user
 import accounts
 from core import metrics
 from core.refusals import Refused
+from twostep import authenticator
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
 from twostep.refusals import NotBoxTicked
 from views import messages
-from views.forms import KeptForm, RecoveryCodeForm, SignInForm
+from views.forms import AppCodeForm, ButtonForm, KeptForm, RecoveryCodeForm, SignInForm
 from views.htmx import form_page, go, go_full, page, refused, whole_page
-from views.i18n import error_text, locale, text
+from views.i18n import error_text, locale, show_phone, text
 from views.limiter import limit_posts
 from views.passcode_screen import check_passcode, passcode_screen
 from views.passcode_screen import resend as resend_code
@@ -54,10 +56,13 @@ def password():
 
 
 def _begin_second_step(user):
-    """Open the pending sign-in, send the first passcode, and show the passcode screen."""
+    """Open the pending sign-in and show the method used last: the authenticator app, or an SMS passcode."""
     challenge, token = signin_rules.begin(user)
     session.clear()
     session["signin"] = token
+    if authenticator.first_method(user) == authenticator.TOTP:
+        # The authenticator app was used last: ask for its code, and send no SMS.
+        return go(url_for("signin.authenticator_code"))
     try:
         signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale(), user=user)
     except Refused as error:
@@ -129,11 +134,54 @@ def resend(challenge):
         url_for("signin.passcode"))
 
 
+def methods_context(user, sms_sent):
+    """signin/another_method.html's variables, but its error: exactly the methods the account has."""
+    return {"methods": authenticator.methods(user), "sms_sent": sms_sent,
+            "masked_phone": show_phone(user.phone, masked=True) if user.phone else "",
+            "form": ButtonForm(prefix="sms")}
+
+
 @bp.get("/signin/another-method")
 @pending_signin
 def another_method(challenge):
-    """Try another method: Recovery code, or back to the SMS passcode."""
-    return page("signin/another_method.html")
+    """Try another method: Recovery code, the SMS passcode, or the authenticator app (when the account has one)."""
+    return page("signin/another_method.html", error=None,
+                **methods_context(challenge.user, challenge.code_sent_at is not None))
+
+
+@bp.post("/signin/text-message")
+@limit_posts
+@pending_signin
+def text_message(challenge):
+    """The SMS passcode, from "Try another method" when none was sent yet: send one, then the passcode screen."""
+    context = methods_context(challenge.user, challenge.code_sent_at is not None)
+    if not ButtonForm(prefix="sms").validate_on_submit():
+        return page("signin/another_method.html", status=400, error=text(messages.RELOAD), **context)
+    if authenticator.SMS not in context["methods"]:
+        return page("signin/another_method.html", status=409, error=None, **context)
+    try:
+        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
+    except Refused as error:
+        return refused("signin/another_method.html", error, **context)
+    return go(url_for("signin.passcode"))
+
+
+@bp.route("/signin/authenticator", methods=["GET", "POST"])
+@limit_posts
+@pending_signin
+def authenticator_code(challenge):
+    """Enter the 6-digit code from the authenticator app, and Continue."""
+    if not authenticator.has_app(challenge.user):
+        return go(url_for("signin.another_method"))
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        browser = this_browser()
+        try:
+            signed_in(authenticator.complete_signin(policy(), challenge, form.code.data, browser), browser)
+        except Refused as error:
+            return refused("signin/authenticator.html", error, form=form)
+        return go_full(url_for("account.dashboard"))
+    return form_page("signin/authenticator.html", form)
 
 
 def new_recovery_code_context(code):

@@ -2,9 +2,11 @@
 
 Off, Unsubscribe, a new number and a new recovery code are `@step_up_required`
 (rules: twostep/stepup.py). It sends the browser to /reauth for the password,
-then here: "Send passcode" texts the current number; "Try another method"
-takes the recovery code instead (used up and replaced by a new one, shown
-once). Then back to the change, whose rule uses the step-up up.
+then here: "Send passcode" texts the current number; "Use your authenticator
+app instead" takes the app's code (accounts that have one,
+twostep/authenticator.py); "Try another method" takes the recovery code
+instead (used up and replaced by a new one, shown once). Then back to the
+change, whose rule uses the step-up up.
 
 These pages need the fresh password themselves, so a copied cookie alone
 cannot make them send SMS or try recovery codes.
@@ -16,9 +18,9 @@ from flask_login import current_user, login_required
 
 import accounts
 from core.refusals import Refused
-from twostep import stepup
+from twostep import authenticator, stepup
 from views import messages
-from views.forms import ButtonForm, RecoveryCodeForm
+from views.forms import AppCodeForm, ButtonForm, RecoveryCodeForm
 from views.htmx import form_page, go, page, refused
 from views.i18n import locale, show_phone, text
 from views.limiter import limit_posts
@@ -62,8 +64,9 @@ def _pending():
 
 
 def verify_context(user):
-    """settings/verify.html's variables, but its form: the current number, masked."""
-    return {"masked_phone": show_phone(user.phone, masked=True)}
+    """settings/verify.html's variables, but its form: the current number, masked, and whether the
+    account has an authenticator app to use instead."""
+    return {"masked_phone": show_phone(user.phone, masked=True), "has_app": authenticator.has_app(user)}
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -81,6 +84,24 @@ def start():
             return refused("settings/verify.html", error, form=form, **verify_context(current_user))
         return go(url_for("two_step.step_up.passcode"))
     return form_page("settings/verify.html", form, **verify_context(current_user))
+
+
+@bp.route("/authenticator", methods=["GET", "POST"])
+@login_required
+@limit_posts
+@fresh_password_required(back_to=START)
+def authenticator_code():
+    """Confirm with the authenticator app's code instead (accounts that have one); a code works once."""
+    if not authenticator.has_app(current_user):
+        return go(url_for(START))
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        try:
+            authenticator.confirm_step_up(policy(), current_user, form.code.data, this_browser())
+        except Refused as error:
+            return refused("settings/verify_authenticator.html", error, form=form)
+        return go(_next())
+    return form_page("settings/verify_authenticator.html", form)
 
 
 def passcode_context(challenge, now=None):
