@@ -10,12 +10,12 @@ from core.refusals import Refused
 from core.translations import zone_choices, zone_name
 from twostep import signin as signin_rules
 from views import messages
+from views.email import queue_confirmation, queue_welcome
 from views.forms import ButtonForm, PasswordForm, SignUpForm, TimeZoneForm
-from views.htmx import form_page, go, go_full, page, refused
+from views.htmx import form_page, go, page, refused
 from views.i18n import chosen_locale, details, locale, show_phone, text
 from views.limiter import limit_posts
-from views.sessions import signed_in, this_browser
-from views.web import safe_next
+from views.web import safe_next, who
 
 bp = Blueprint("account", __name__)
 
@@ -36,19 +36,29 @@ def dashboard():
 @bp.route("/signup", methods=["GET", "POST"])
 @limit_posts
 def signup():
-    """Create an account (switched off with ALLOW_SIGNUP=0); the new account is signed in."""
+    """Create an account (switched off with ALLOW_SIGNUP=0).
+
+    New and already registered addresses get the same answer, the "check your
+    e-mail" page, and nobody is signed in; what happened is said by e-mail to
+    the address's owner (a confirmation link, or a notice that someone tried
+    to sign up). docs/accounts.md has why.
+    """
     if not current_app.config["ALLOW_SIGNUP"]:
         abort(404)
     form = SignUpForm()
     if form.validate_on_submit():
-        browser = this_browser()
+        verification = current_app.config["EMAIL_VERIFICATION"]
         try:
-            user = accounts.create_user(current_app.extensions["password_hasher"], form.email.data,
-                                        form.password.data, form.name.data, browser=browser, locale=chosen_locale())
+            outcome = accounts.sign_up(current_app.extensions["password_hasher"], form.email.data,
+                                       form.password.data, form.name.data, locale=chosen_locale(),
+                                       verification=verification, mail=queue_confirmation, **who())
         except Refused as error:
             return refused("account/signup.html", error, form=form)
-        signed_in(user, browser)
-        return go_full(url_for("account.dashboard"))
+        if outcome.created and not verification:
+            queue_welcome(outcome.user)
+        # (the confirmation link was queued with the link; an existing account's owner is mailed
+        # by the "signup_attempt" security notice)
+        return go(url_for("email.signup_sent"))
     return form_page("account/signup.html", form)
 
 
@@ -65,7 +75,7 @@ def time_zone_form(user):
 
 def personal_context(user, tz_form=None, tz_error=None):
     """account/personal.html's variables: the Two-step verification section (state, masked number,
-    Off-until date) and the time zone choice."""
+    Off-until date, authenticator app), the time zone choice, and whether the e-mail awaits confirmation."""
     return {
         "tab": "personal",
         "user": user,
@@ -81,6 +91,7 @@ def personal_context(user, tz_form=None, tz_error=None):
         "tz_error": tz_error,
         # The zone this user's times are shown in (for the signed-in reader, views/i18n.py `time_zone()`).
         "time_zone": zone_name(user.time_zone or current_app.config.get("TIME_ZONE") or "UTC", locale()),
+        "email_unconfirmed": current_app.config["EMAIL_VERIFICATION"] and not accounts.email_confirmed(user),
     }
 
 

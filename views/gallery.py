@@ -6,15 +6,16 @@ from flask import abort, flash, make_response, request
 from flask_login import AnonymousUserMixin
 from jinja2_fragments.flask import render_block
 
-from accounts import AccountError, EMAIL_TAKEN, notices
+import accounts
+from accounts import AccountError, EMAIL_TAKEN, link_mail, notices
 from core.clock import now
 from core.phones import PHONE_INVALID, PhoneRejected
 from core.refusals import Refused
 from twostep import challenges, refusals
 from twostep.codes import new_recovery_code
 from views import account, error_pages, help, messages, settings, setup, signin, step_up
-from views.forms import (AppCodeForm, ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm,
-                         SignInForm, SignUpForm)
+from views.forms import (AppCodeForm, ButtonForm, ChangePasswordForm, EmailForm, KeptForm, NewPasswordForm,
+                         PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm, SignUpForm)
 from views.htmx import FRAGMENT_BLOCK, page
 from views.i18n import error_text, locale, show_phone, text, time_zone
 from views.web import policy
@@ -35,12 +36,16 @@ class Entry:
 SAMPLE_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # a sample only, never an account's
 
 
+def _err(error):
+    return error_text(error)
+
+
 def _user(two_step="on", off_until=None, time_zone="", app_added=None):
     phone = SAMPLE_PHONE if two_step != "none" else None
     return SimpleNamespace(id=0, name="Ann Example", email="ann@example.com", is_authenticated=True,
                            is_active=True, is_anonymous=False, two_step=two_step, phone=phone, off_until=off_until,
                            time_zone=time_zone, totp_secret="sealed" if app_added else None, totp_added_at=app_added,
-                           second_step_method=None, get_id=lambda: "0")
+                           second_step_method=None, email_verified_at=now(), get_id=lambda: "0")
 
 
 def _with_app():
@@ -117,6 +122,16 @@ def _mail():
 
 def _wrong_password(reauth=False):
     return text(messages.REAUTH_WRONG if reauth else messages.SIGNIN_WRONG)
+def _link_mail():
+    """The "Forgot password?" e-mail as the mail outbox shows it (a made-up link)."""
+    user = _user()
+    subject, body = link_mail.compose("reset", policy().site_name, user.name,
+                                         "https://example.com/password/reset?token=sample-token", 30, locale())
+    return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]
+
+
+def _lost_phone(contact):
+    return {**_article("lost-phone-and-recovery-code", helpful=0, total=0), "support_contact": contact}
 
 
 def _entries():
@@ -129,8 +144,16 @@ def _entries():
     return [
         # Signing up and in
         E("signup", "Sign up", "empty", "account/signup.html", lambda: _anonymous(**_form(SignUpForm()))),
-        E("signup-error", "Sign up", "error: email taken", "account/signup.html",
-          lambda: _anonymous(**_form(SignUpForm(), AccountError(EMAIL_TAKEN)))),
+        E("signup-error", "Sign up", "error: password too short", "account/signup.html",
+          lambda: _anonymous(**_form(SignUpForm(), AccountError(accounts.PASSWORD_TOO_SHORT, num=accounts.MIN_PASSWORD)))),
+        E("signup-sent", "Sign up", "check your email (every address)", "email/check_email.html",
+          lambda: _anonymous(verification=True)),
+        E("signup-sent-no-verification", "Sign up", "check your email, EMAIL_VERIFICATION=0", "email/check_email.html",
+          lambda: _anonymous(verification=False)),
+        E("confirm-email", "Confirm your email address", "link opened", "email/confirm.html",
+          lambda: _anonymous(form=ButtonForm(), email=_user().email, error=None)),
+        E("confirm-email-dead", "Confirm your email address", "link expired or used", "email/confirm.html",
+          lambda: _anonymous(form=None, email=None, error=None)),
         E("signin", "Sign in", "empty", "signin/password.html", lambda: _anonymous(**_form(SignInForm()))),
         E("signin-error", "Sign in", "error: wrong password", "signin/password.html",
           lambda: _anonymous(**_form(SignInForm(), _wrong_password()))),
@@ -138,6 +161,25 @@ def _entries():
           lambda: _anonymous(**_form(SignInForm())), flashes=(("info", messages.SIGNED_OUT),)),
         E("signin-expired", "Sign in", "pending sign-in expired", "signin/password.html",
           lambda: _anonymous(**_form(SignInForm())), flashes=(("error", messages.SIGNIN_EXPIRED),)),
+        E("signin-email-confirmed", "Sign in", "after confirming the address (message)", "signin/password.html",
+          lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.EMAIL_CONFIRMED),)),
+        E("signin-password-reset", "Sign in", "after a password reset (message)", "signin/password.html",
+          lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.PASSWORD_RESET),)),
+        E("signin-new-password-needed", "Sign in", "error: administrator reset, new password needed",
+          "signin/password.html", lambda: _anonymous(form=SignInForm(), error=text(messages.NEW_PASSWORD_NEEDED))),
+        E("forgot", "Forgot password?", "empty", "password/forgot.html",
+          lambda: _anonymous(form=EmailForm(), error=None, sent=False)),
+        E("forgot-error", "Forgot password?", "error: no address", "password/forgot.html",
+          lambda: _anonymous(form=EmailForm(), error=text(accounts.EMAIL_EMPTY), sent=False)),
+        E("forgot-sent", "Forgot password?", "link sent (every address)", "password/forgot.html",
+          lambda: _anonymous(form=None, error=None, sent=True, minutes=30)),
+        E("reset", "Choose a new password", "link opened", "password/reset.html",
+          lambda: _anonymous(form=NewPasswordForm(), error=None, email=_user().email)),
+        E("reset-error", "Choose a new password", "error: password too short", "password/reset.html",
+          lambda: _anonymous(form=NewPasswordForm(), email=_user().email,
+                             error=_err(accounts.AccountError(accounts.PASSWORD_TOO_SHORT, num=accounts.MIN_PASSWORD)))),
+        E("reset-dead", "Choose a new password", "link expired or used", "password/reset.html",
+          lambda: _anonymous(form=None, error=None, email=None)),
         E("reauth", "Confirm your password", "empty", "account/reauth.html",
           lambda: _signed_in(**_form(PasswordForm(), next="/two-step/off"))),
         E("reauth-error", "Confirm your password", "error: wrong password", "account/reauth.html",
@@ -215,11 +257,25 @@ def _entries():
           lambda: _signed_in(**account.personal_context(_user("on"), tz_error=text(messages.TIME_ZONE_UNKNOWN)))),
         E("account-off", "Account", "Off until Enable", "account/personal.html",
           lambda: _signed_in(**account.personal_context(_user("off")))),
+        E("account-unconfirmed", "Account", "email address not confirmed", "account/personal.html",
+          lambda: _signed_in(**{**account.personal_context(_user("none")), "email_unconfirmed": True})),
+        E("account-password-changed", "Account", "after Change password (message)", "account/personal.html",
+          lambda: _signed_in(**account.personal_context(_user("on"))), flashes=(("info", messages.PASSWORD_CHANGED),)),
+        E("change-password", "Change password", "empty", "password/change.html",
+          lambda: _signed_in(tab="personal", user=_user(), form=ChangePasswordForm(), error=None)),
+        E("change-password-error", "Change password", "error: current password wrong", "password/change.html",
+          lambda: _signed_in(tab="personal", user=_user(), form=ChangePasswordForm(),
+                             error=_err(accounts.AccountError(accounts.CURRENT_PASSWORD_WRONG)))),
         E("activity", "Account", "security activity", "account/activity.html",
           lambda: _signed_in(**account.activity_context(_user(), _events()))),
         E("activity-empty", "Account", "security activity, empty", "account/activity.html",
           lambda: _signed_in(**account.activity_context(_user(), []))),
         # Set-up wizard
+        E("email-required", "Set-up wizard", "address not confirmed yet", "email/required.html",
+          lambda: _signed_in(user=_user(), form=ButtonForm())),
+        E("email-required-resent", "Set-up wizard", "address not confirmed, link sent again",
+          "email/required.html", lambda: _signed_in(user=_user(), form=ButtonForm()),
+          flashes=(("info", messages.CONFIRMATION_SENT),)),
         E("wizard-phone", "Set-up wizard", "STEP 3 phone number, empty", "setup/phone.html",
           lambda: _signed_in(**_form(PhoneForm(), **step("phone")))),
         E("wizard-phone-error", "Set-up wizard", "STEP 3 phone number, error", "setup/phone.html",
@@ -335,9 +391,15 @@ def _entries():
         E("help-code-article-error", "Help", "code article, vote refused", "help/two_step_verification_code.html",
           lambda: _signed_in(**_article("two-step-verification-code", helpful=1, total=2, mine=False,
                                         error=text(messages.RELOAD)))),
+        E("help-lost-phone", "Help", "lost phone and recovery code, SUPPORT_CONTACT set", "help/lost_phone_and_recovery_code.html",
+          lambda: _anonymous(**_lost_phone("support@example.com"))),
+        E("help-lost-phone-no-contact", "Help", "lost phone and recovery code, no SUPPORT_CONTACT",
+          "help/lost_phone_and_recovery_code.html", lambda: _anonymous(**_lost_phone(None))),
         E("outbox", "SMS outbox", "a message", "dev/outbox.html", lambda: _anonymous(messages=_outbox())),
         E("outbox-empty", "SMS outbox", "empty", "dev/outbox.html", lambda: _anonymous(messages=[])),
         E("mail", "Mail outbox", "a security e-mail", "dev/mail.html", lambda: _anonymous(messages=_mail())),
+        E("mail-reset-link", "Mail outbox", "a \"Forgot password?\" link", "dev/mail.html",
+          lambda: _anonymous(messages=_link_mail())),
         E("mail-empty", "Mail outbox", "empty", "dev/mail.html", lambda: _anonymous(messages=[])),
     ]
 

@@ -5,7 +5,7 @@ change their answer. Without JavaScript a vote is a form POST answered with
 a 303 back to the article; with htmx only the vote fragment is swapped.
 The rules (which articles exist, one vote per user) are in help_articles.py.
 """
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 import help_articles
@@ -41,9 +41,10 @@ def _vote(slug, **shown):
 
 
 def article_context(slug, vote):
-    """An article page's variables: its title, the passcode settings it quotes, and its vote block."""
+    """An article page's variables: its title, the passcode settings it quotes, whom to ask for help, and its
+    vote block."""
     return {"title": text(help_articles.title(slug)), "policy": policy(), "ttl_minutes": policy().passcode_ttl // 60,
-            "vote": vote}
+            "vote": vote, "support_contact": current_app.config.get("SUPPORT_CONTACT")}
 
 
 def index_context():

@@ -6,9 +6,10 @@ in this browser's session; twostep/setup.py decides which step may open, and
 """
 import functools
 
-from flask import Blueprint, flash, session, url_for
+from flask import Blueprint, current_app, flash, session, url_for
 from flask_login import current_user, login_required
 
+import accounts
 from core.phones import format_phone
 from core.refusals import N_, Refused
 from twostep import challenges
@@ -37,12 +38,13 @@ def step_context(step, **context):
 
 def wizard_step(step):
     """The wizard's gate (under @login_required): `step` opens only for an account without two-step
-    verification, once the steps before it are done; the view gets the set-up in progress as `challenge`
-    (None before the phone step).
+    verification and with a confirmed e-mail address (when EMAIL_VERIFICATION is on), once the steps
+    before it are done; the view gets the set-up in progress as `challenge` (None before the phone step).
 
     Elsewhere it redirects: to the Account page when two-step verification is
-    already set up, else to the first unfinished step. A confirmed number has
-    nothing left to do at the passcode step (nor its Resend): on to the recovery code.
+    already set up, to the e-mail confirmation page, else to the first
+    unfinished step. A confirmed number has nothing left to do at the passcode
+    step (nor its Resend): on to the recovery code.
     """
 
     def decorate(view):
@@ -50,6 +52,10 @@ def wizard_step(step):
         def wrapped(*args, **kwargs):
             if current_user.two_step != "none":
                 return go(url_for("account.personal"))
+            if current_app.config["EMAIL_VERIFICATION"] and not accounts.email_confirmed(current_user):
+                # No SMS for an address nobody has proved to own: closes a path for SMS pumping with
+                # throwaway accounts.
+                return go(url_for("email.required"))
             challenge = challenges.find_challenge(session.get("enrol"), "enrol", user_id=current_user.id)
             if step != "phone" and not setup_rules.may_open(challenge, step):
                 return go(url_for(f"two_step.setup.{setup_rules.next_step(challenge)}"))

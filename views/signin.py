@@ -45,6 +45,10 @@ def password():
             log.info("sign-in refused: wrong email or password ip=%s", client_ip())
             metrics.signin(metrics.WRONG_PASSWORD)
             return page("signin/password.html", status=422, form=form, error=text(messages.SIGNIN_WRONG))
+        if user.must_set_password:
+            # The password was right, but an administrator reset made it stop working (docs/accounts.md).
+            log.info("sign-in refused: new password needed user=%s ip=%s", user.id, client_ip())
+            return page("signin/password.html", status=422, form=form, error=text(messages.NEW_PASSWORD_NEEDED))
         if signin_rules.needs_second_step(user):
             metrics.signin(metrics.SECOND_STEP_ASKED)
             return _begin_second_step(user)
@@ -180,6 +184,7 @@ def authenticator_code(challenge):
             signed_in(authenticator.complete_signin(policy(), challenge, form.code.data, browser), browser)
         except Refused as error:
             return refused("signin/authenticator.html", error, form=form)
+        metrics.signin(metrics.SIGNED_IN_AUTHENTICATOR)
         return go_full(url_for("account.dashboard"))
     return form_page("signin/authenticator.html", form)
 
