@@ -4,7 +4,10 @@
   users list
   users disable EMAIL          (also ends the account's sessions)
   two-step status EMAIL        (state, masked number, Off-until date, lock; never the number or a code)
-  two-step reset EMAIL [--yes] (for a user who lost both phone and recovery code)
+  users set-password EMAIL     (asks for the new password; every session ends, the owner is mailed)
+  two-step reset EMAIL [--yes] [--print-link]
+                               (for a user who lost both phone and recovery code; forces a new password
+                                through a one-time link, e-mailed to the user or printed)
   db upgrade
   demo            (make run: create the demo account once and print it)
   purge           delete expired challenges, old SMS records, outbox messages, ended sessions
@@ -16,12 +19,12 @@ import os
 import secrets
 
 import click
-from flask import current_app
+from flask import current_app, url_for
 from flask.cli import AppGroup
 
 import accounts
-from models import User, migrate
-from twostep import clock, events, notices, switches
+from models import User, db, migrate
+from twostep import account_mail, clock, events, notices, switches
 from twostep import signin as signin_rules
 from twostep.phones import mask_phone
 
@@ -40,7 +43,8 @@ def create_user(email, password, name):
     """Create an account."""
     name = name or email.split("@")[0]
     try:
-        user = accounts.create_user(current_app.extensions["password_hasher"], email, password, name)
+        # The operator vouches for the address: it counts as confirmed.
+        user = accounts.create_user(current_app.extensions["password_hasher"], email, password, name, verified=True)
     except accounts.AccountError as refused:
         raise click.ClickException(str(refused)) from None
     click.echo(f"Created account {user.email} (id {user.id}).")
@@ -114,25 +118,72 @@ def two_step_status(email):
         click.echo(f"Lock:      not locked ({user.second_step_failures} wrong codes in a row)")
 
 
+def _link(path_endpoint, token):
+    """An absolute link for an e-mail or the terminal: PUBLIC_URL, else https://PUBLIC_HOST."""
+    base = current_app.config.get("PUBLIC_URL") or "https://" + current_app.config["PUBLIC_HOST"]
+    with current_app.test_request_context(base_url=base):
+        return base.rstrip("/") + url_for(path_endpoint, token=token)
+
+
 @two_step_cli.command("reset")
 @click.argument("email")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def two_step_reset(email, yes):
+@click.option("--print-link", is_flag=True,
+              help="Print the one-time new-password link for you to pass on, instead of e-mailing it.")
+def two_step_reset(email, yes, print_link):
     """Remove two-step verification for a user who lost both phone and recovery code.
 
-    Check who is asking first: this lets anyone with the password sign in.
-    The account's sessions end, the user is told by e-mail, and the change
-    is recorded as a security event made by an administrator.
+    Check who is asking first (README: "Before an administrator reset").
+    The old password stops working too: whoever asks must also own the
+    mailbox (the new-password link is e-mailed) or get the link from you
+    (--print-link). The account's sessions end, the user is told by e-mail,
+    and the change is recorded as a security event made by an administrator.
     """
     user = _find_user(email)
     if user.two_step == "none":
         raise click.ClickException(f"{user.email} has no two-step verification to reset.")
     if not yes:
-        click.confirm(f"Remove two-step verification from {user.email}? Anyone with its password can then sign in",
+        click.confirm(f"Remove two-step verification from {user.email} and make its password stop working?",
                       abort=True)
-    ended = _mail_after(lambda: switches.reset_by_administrator(user))
+
+    def reset():
+        with db.atomic():
+            ended = switches.reset_by_administrator(user)
+            token = accounts.require_new_password(user.id)
+        return ended, token
+
+    ended, token = _mail_after(reset)
+    link = _link("password.reset", token)
     click.echo(f"Two-step verification removed from {user.email}; {ended} session(s) ended. "
-               "The user can sign in with the password and set it up again.")
+               "Its old password no longer signs in.")
+    if print_link:
+        click.echo(f"Give the user this one-time link to set a new password (valid {accounts.ADMIN_LINK_HOURS} "
+                   f"hours, works once):\n  {link}")
+    else:
+        sent = account_mail.send(current_app.extensions["mailer"], user, "admin_reset",
+                                 current_app.config["SITE_NAME"], link, accounts.ADMIN_LINK_HOURS)
+        if sent:
+            click.echo(f"A one-time link to set a new password was e-mailed to {user.email}.")
+        else:
+            click.echo("The e-mail with the new-password link could not be sent. Run again with --print-link, "
+                       "or the user can use \"Forgot password?\".", err=True)
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.password_option("--password", prompt="New password", help="The new password (asked for when not given).")
+def set_password(email, password):
+    """Set an account's password: every session ends and the owner is told by e-mail.
+
+    Two-step verification is unchanged: the next sign-in still asks for it.
+    """
+    user = _find_user(email)
+    try:
+        ended = _mail_after(lambda: accounts.set_password_by_administrator(
+            current_app.extensions["password_hasher"], user, password))
+    except accounts.AccountError as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"New password set for {user.email}; {ended} session(s) ended.")
 
 
 @db_cli.command("upgrade")
@@ -149,7 +200,8 @@ def demo():
     path = os.path.join(current_app.instance_path, "demo-account.txt")
     if not User.select().where(User.email == DEMO_EMAIL).exists():
         password = secrets.token_urlsafe(9)
-        accounts.create_user(current_app.extensions["password_hasher"], DEMO_EMAIL, password, "Demo User")
+        accounts.create_user(current_app.extensions["password_hasher"], DEMO_EMAIL, password, "Demo User",
+                             verified=True)
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
             handle.write(password)
     elif os.path.exists(path):

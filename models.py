@@ -152,6 +152,12 @@ class User(BaseModel):
     locked_until = DateTimeField(null=True)
     # The language chosen with the switcher ('en', 'ja'); None: the browser's (migration 0003).
     locale = CharField(max_length=8, null=True)
+    # When the owner followed the confirmation link (NULL: not confirmed), migration 0007.
+    email_verified_at = DateTimeField(null=True)
+    # One-time links made before the last password change are dead (accounts.py).
+    password_changed_at = DateTimeField(null=True)
+    # Set by an administrator reset: the old password no longer signs in; a one-time link sets a new one.
+    must_set_password = BooleanField(default=False)
 
     # Flask-Login's user protocol.
     is_active = property(lambda self: not self.disabled)
@@ -252,6 +258,25 @@ class MailMessage(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
+class AccountToken(BaseModel):
+    """A one-time link sent by e-mail: a password reset or an e-mail confirmation.
+
+    Only the SHA-256 digest of the token is stored; a link works once, until
+    `expires_at`, and a reset link made before the password last changed is
+    dead (accounts.py checks both).
+    """
+
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    purpose = CharField(max_length=16)  # reset | verify
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("user", "purpose", "created_at"), False),)
+
+
 class HelpVote(BaseModel):
     """One signed-in user's answer to "Was this article helpful?" for one article.
 
@@ -268,4 +293,5 @@ class HelpVote(BaseModel):
         indexes = ((("user", "article"), True), (("article", "helpful"), False))
 
 
-ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, HelpVote]
+ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, HelpVote,
+              AccountToken]

@@ -102,3 +102,23 @@ class SmtpServer:
 
     def __exit__(self, *exc):
         self.controller.stop()
+
+
+class SmtpMailbox:
+    """The conftest Mailbox interface over what a SmtpServer received: [(to, subject, body)], oldest first."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def messages(self, to=None):
+        return [(", ".join(m["to"]), str(m["message"]["Subject"]), m["body"]) for m in self.server.messages
+                if to is None or m["to"] == [to]]
+
+    def last_link(self, to, path):
+        from conftest import LINK_RE
+
+        for _to, _subject, body in reversed(self.messages(to)):
+            for link in LINK_RE.findall(body):
+                if link.startswith(path + "?"):
+                    return link
+        raise AssertionError(f"no {path} link was mailed to {to}")

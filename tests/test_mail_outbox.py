@@ -18,7 +18,8 @@ def test_outbox_mail_is_shown_at_dev_mail_in_debug(client, auth):
     auth.signup()
     recovery = auth.enrol()
     mails = _mails()
-    assert [m.subject for m in mails] == ["beSTREAM: Two-step verification is on"]
+    assert [m.subject for m in mails] == ["beSTREAM: Confirm your e-mail address",
+                                          "beSTREAM: Two-step verification is on"]
     page = client.get("/dev/mail").get_data(as_text=True)
     assert "Mail outbox" in page and "beSTREAM: Two-step verification is on" in page
     assert "To ann@example.com" in page

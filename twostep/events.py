@@ -28,6 +28,11 @@ LABELS = {
     "second_step_locked": N_("Two-step verification locked after wrong codes"),
     "two_step_reset": N_("Two-step verification reset by an administrator"),
     "account_disabled": N_("Account disabled by an administrator"),
+    "password_changed": N_("Password changed"),
+    "password_reset": N_("Password reset with an e-mailed link"),
+    "password_set": N_("Password set by an administrator"),
+    "signup_attempt": N_("Someone tried to sign up with this e-mail address"),
+    "email_verified": N_("E-mail address confirmed"),
 }
 
 # Who made a change that the user did not make themselves (the `actor` column).
@@ -35,7 +40,8 @@ ADMINISTRATOR = "administrator"
 
 # The changes the user is told about by e-mail (twostep/notices.py).
 MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
-          "signin_recovery", "two_step_reset"}
+          "signin_recovery", "two_step_reset", "password_changed", "password_reset", "password_set",
+          "signup_attempt"}
 
 # Events recorded since `start_collecting()`, for the e-mails sent after commit.
 # A context variable, so each request (thread) collects only its own.

@@ -47,7 +47,26 @@ MESSAGES = {
                            "That code no longer works; a new one was shown after the sign-in.")),
     "two_step_reset": (N_("Two-step verification was reset by an administrator"),
                        N_("An administrator of %(site)s removed two-step verification from your account, "
-                          "and signed out all its sessions. You can sign in with your password and set it up again.")),
+                          "and signed out all its sessions. Your old password no longer works: set a new one "
+                          "with the one-time link you get in a separate e-mail or from the administrator, "
+                          "then set up two-step verification again.")),
+    "password_changed": (N_("Your password was changed"),
+                         N_("The password of your %(site)s account was changed. Your other sessions were signed out.")),
+    "password_reset": (N_("Your password was reset"),
+                       N_("The password of your %(site)s account was reset with a link sent to this address. "
+                          "Every session was signed out. Two-step verification is unchanged.")),
+    "password_set": (N_("Your password was set by an administrator"),
+                     N_("An administrator of %(site)s set a new password for your account. "
+                        "Every session was signed out.")),
+    "signup_attempt": (N_("Someone tried to sign up with your address"),
+                       N_("Someone tried to create a %(site)s account with this e-mail address, which already has one. "
+                          "Nothing was changed on your account.")),
+}
+
+# Advice that replaces ADVICE for some kinds.
+KIND_ADVICE = {
+    "signup_attempt": N_("If it was you: sign in with your password, or use \"Forgot password?\" on the sign-in "
+                         "page.\nIf it was not you, there is nothing to do."),
 }
 
 ADVICE = N_("If this was you, there is nothing to do.\n"
@@ -115,7 +134,7 @@ def compose(site_name, user, event, locale="en"):
     if user.phone and event.kind in ("two_step_on", "two_step_enabled"):
         phone = mask_phone(user.phone, HOME_REGION.get(str(locale)))
         lines.append(t.gettext("Passcodes go to: %(phone)s") % {"phone": phone})
-    lines += ["", t.gettext(ADVICE) % {"site": site_name}, "", f"-- {site_name}"]
+    lines += ["", t.gettext(KIND_ADVICE.get(event.kind, ADVICE)) % {"site": site_name}, "", f"-- {site_name}"]
     return t.gettext("%(site)s: %(subject)s") % {"site": site_name, "subject": t.gettext(subject)}, \
         "\n".join(lines) + "\n"
 
@@ -143,11 +162,26 @@ def deliver(mailer, site_name, events, locale="en"):
                 continue
             user = User.get_by_id(stored.user_id)
             subject, body = compose(site_name, user, stored, user.locale or locale)
-            mailer.send(user.email, subject, body)
-            sent += 1
-        except MailError as error:
-            log.error("security mail not sent: event=%s user=%s backend=%s reason=%s",
-                      event.kind, event.user_id, getattr(mailer, "name", "?"), error)
         except Exception:  # a notice must never turn a committed change into an error page
             log.exception("security mail not sent: event=%s user=%s", event.kind, event.user_id)
+            continue
+        sent += send_mail(mailer, user.email, subject, body, what=event.kind, user_id=event.user_id)
     return sent
+
+
+def send_mail(mailer, to, subject, body, *, what, user_id=None):
+    """Hand one composed e-mail to the mailer; 1 when it went, 0 when it did not. Never raises.
+
+    Every e-mail the app sends goes through here (security notices and the
+    one-time links of twostep/account_mail.py), so how mail leaves the app is
+    decided in this one place. `what` names the mail in the log, never its text.
+    """
+    try:
+        mailer.send(to, subject, body)
+        return 1
+    except MailError as error:
+        log.error("security mail not sent: event=%s user=%s backend=%s reason=%s",
+                  what, user_id, getattr(mailer, "name", "?"), error)
+    except Exception:
+        log.exception("security mail not sent: event=%s user=%s", what, user_id)
+    return 0

@@ -7,9 +7,9 @@ views/htmx.py. They never decide a rule themselves.
 
 
 def register_blueprints(app):
-    from views import account, auth, dev, gallery, help_pages, main, second_step, settings, two_step
+    from views import account, auth, dev, email, gallery, help_pages, main, password, second_step, settings, two_step
 
-    for module in (main, auth, second_step, account, two_step, settings, help_pages):
+    for module in (main, auth, second_step, account, two_step, settings, help_pages, password, email):
         app.register_blueprint(module.bp)
     if app.debug or app.testing:
         # The outbox shows passcodes and the gallery sample data: never served outside debug and tests.

@@ -1,7 +1,8 @@
 """The Account page and its tabs: Personal information (default) and Security activity."""
-from flask import Blueprint
+from flask import Blueprint, current_app
 from flask_login import current_user, login_required
 
+import accounts
 from twostep import events
 from twostep import signin as signin_rules
 from views.forms import ButtonForm
@@ -25,7 +26,8 @@ def two_step_summary(user):
 def personal():
     """Personal information: name, email and the Two-step verification section."""
     return page("account/personal.html", tab="personal", user=current_user,
-                two_step=two_step_summary(current_user), button_form=ButtonForm())
+                two_step=two_step_summary(current_user), button_form=ButtonForm(),
+                email_unconfirmed=current_app.config["EMAIL_VERIFICATION"] and not accounts.email_confirmed(current_user))
 
 
 @bp.get("/activity")

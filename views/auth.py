@@ -17,6 +17,7 @@ from views import messages
 from views.forms import PasswordForm, SignInForm, SignUpForm, first_error
 from views.htmx import go, go_full, page
 from views.i18n import chosen_locale, error_text, locale, text
+from views.email import send_confirmation, send_welcome
 from views.limiter import limit_posts
 from views.web import auth_session, client_ip, policy, safe_next, sender, user_agent, who
 
@@ -42,20 +43,31 @@ def renew_session_token():
 @bp.route("/signup", methods=["GET", "POST"])
 @limit_posts
 def signup():
-    """Create an account (switched off with ALLOW_SIGNUP=0)."""
+    """Create an account (switched off with ALLOW_SIGNUP=0).
+
+    New and already registered addresses get the same answer, the "check your
+    e-mail" page; what happened is said by e-mail to the address's owner
+    (a confirmation link, or a notice that someone tried to sign up).
+    """
     if not current_app.config["ALLOW_SIGNUP"]:
         abort(404)
     form = SignUpForm()
     error = None
     if form.validate_on_submit():
+        verification = current_app.config["EMAIL_VERIFICATION"]
         try:
-            user = accounts.create_user(current_app.extensions["password_hasher"], form.email.data,
-                                        form.password.data, form.name.data, locale=chosen_locale(), **who())
+            outcome = accounts.sign_up(current_app.extensions["password_hasher"], form.email.data,
+                                       form.password.data, form.name.data, locale=chosen_locale(),
+                                       verification=verification, **who())
         except accounts.AccountError as refused:
             error = error_text(refused)
         else:
-            start_signed_in_session(user)
-            return go_full(url_for("main.dashboard"))
+            if outcome.token:
+                send_confirmation(outcome.user, outcome.token)
+            elif outcome.created:
+                send_welcome(outcome.user)
+            # (an existing account's owner is mailed by the "signup_attempt" security notice)
+            return go(url_for("email.signup_sent"))
     elif form.is_submitted():
         error = first_error(form)
     return page("auth/signup.html", status=422 if error else 200, form=form, error=error)
@@ -73,6 +85,10 @@ def signin():
             # For the operator, never the email typed (it may be a password typed in the wrong box).
             log.info("sign-in refused: wrong email or password ip=%s", client_ip())
             error = text(messages.SIGNIN_WRONG)
+        elif user.must_set_password:
+            # The password was right, but an administrator reset made it stop working.
+            log.info("sign-in refused: new password needed user=%s ip=%s", user.id, client_ip())
+            error = text(messages.NEW_PASSWORD_NEEDED)
         elif signin_rules.needs_second_step(user):
             return _begin_second_step(user)
         else:

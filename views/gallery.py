@@ -20,12 +20,12 @@ from jinja2_fragments.flask import render_block
 
 import accounts
 import help_articles
-from twostep import challenges, errors, notices
+from twostep import account_mail, challenges, errors, notices
 from twostep.clock import now
 from twostep.codes import format_recovery_code, new_recovery_code
 from views.errors import CSRF_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
-from views.forms import (ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm,
-                         SignUpForm, VoteForm)
+from views.forms import (ButtonForm, ChangePasswordForm, EmailForm, KeptForm, NewPasswordForm, PasscodeForm,
+                         PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm, SignUpForm, VoteForm)
 from views.htmx import FRAGMENT_BLOCK, page
 from views import messages
 from views.account import event_detail, event_labels
@@ -136,6 +136,18 @@ def _mail():
     return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]
 
 
+def _link_mail():
+    """The "Forgot password?" e-mail as the mail outbox shows it (a made-up link)."""
+    user = _user()
+    subject, body = account_mail.compose("reset", policy().site_name, user.name,
+                                         "https://example.com/password/reset?token=sample-token", 30, locale())
+    return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]
+
+
+def _lost_phone(contact):
+    return {**_article("lost-phone-and-recovery-code", helpful=0, total=0), "support_contact": contact}
+
+
 def _entries():
     """Every entry, in the order a user meets them."""
     p = policy
@@ -143,8 +155,17 @@ def _entries():
     return [
         # Signing up and in
         E("signup", "Sign up", "empty", "auth/signup.html", lambda: _anonymous(form=SignUpForm(), error=None)),
-        E("signup-error", "Sign up", "error: email taken", "auth/signup.html",
-          lambda: _anonymous(form=SignUpForm(), error=_err(accounts.AccountError(accounts.EMAIL_TAKEN)))),
+        E("signup-error", "Sign up", "error: password too short", "auth/signup.html",
+          lambda: _anonymous(form=SignUpForm(), error=_err(accounts.AccountError(accounts.PASSWORD_TOO_SHORT,
+                                                                                 num=accounts.MIN_PASSWORD)))),
+        E("signup-sent", "Sign up", "check your email (every address)", "auth/check_email.html",
+          lambda: _anonymous(verification=True)),
+        E("signup-sent-no-verification", "Sign up", "check your email, EMAIL_VERIFICATION=0", "auth/check_email.html",
+          lambda: _anonymous(verification=False)),
+        E("confirm-email", "Confirm your email address", "link opened", "auth/confirm_email.html",
+          lambda: _anonymous(form=ButtonForm(), email=_user().email, error=None)),
+        E("confirm-email-dead", "Confirm your email address", "link expired or used", "auth/confirm_email.html",
+          lambda: _anonymous(form=None, email=None, error=None)),
         E("signin", "Sign in", "empty", "auth/signin.html", lambda: _anonymous(form=SignInForm(), error=None)),
         E("signin-error", "Sign in", "error: wrong password", "auth/signin.html",
           lambda: _anonymous(form=SignInForm(), error=_wrong_password())),
@@ -152,6 +173,25 @@ def _entries():
           lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.SIGNED_OUT),)),
         E("signin-expired", "Sign in", "pending sign-in expired", "auth/signin.html",
           lambda: _anonymous(form=SignInForm(), error=None), flashes=(("error", messages.SIGNIN_EXPIRED),)),
+        E("signin-email-confirmed", "Sign in", "after confirming the address (message)", "auth/signin.html",
+          lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.EMAIL_CONFIRMED),)),
+        E("signin-password-reset", "Sign in", "after a password reset (message)", "auth/signin.html",
+          lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.PASSWORD_RESET),)),
+        E("signin-new-password-needed", "Sign in", "error: administrator reset, new password needed",
+          "auth/signin.html", lambda: _anonymous(form=SignInForm(), error=text(messages.NEW_PASSWORD_NEEDED))),
+        E("forgot", "Forgot password?", "empty", "auth/forgot.html",
+          lambda: _anonymous(form=EmailForm(), error=None, sent=False)),
+        E("forgot-error", "Forgot password?", "error: no address", "auth/forgot.html",
+          lambda: _anonymous(form=EmailForm(), error=text(accounts.EMAIL_EMPTY), sent=False)),
+        E("forgot-sent", "Forgot password?", "link sent (every address)", "auth/forgot.html",
+          lambda: _anonymous(form=None, error=None, sent=True, minutes=30)),
+        E("reset", "Choose a new password", "link opened", "auth/reset.html",
+          lambda: _anonymous(form=NewPasswordForm(), error=None, email=_user().email)),
+        E("reset-error", "Choose a new password", "error: password too short", "auth/reset.html",
+          lambda: _anonymous(form=NewPasswordForm(), email=_user().email,
+                             error=_err(accounts.AccountError(accounts.PASSWORD_TOO_SHORT, num=accounts.MIN_PASSWORD)))),
+        E("reset-dead", "Choose a new password", "link expired or used", "auth/reset.html",
+          lambda: _anonymous(form=None, error=None, email=None)),
         E("reauth", "Confirm your password", "empty", "auth/reauth.html",
           lambda: _signed_in(form=PasswordForm(), error=None, next="/two-step/off")),
         E("reauth-error", "Confirm your password", "error: wrong password", "auth/reauth.html",
@@ -205,11 +245,27 @@ def _entries():
                              two_step=_two_step("off", now() + datetime.timedelta(days=p().off_max_days or 7)))),
         E("account-off", "Account", "Off until Enable", "account/personal.html",
           lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("off"), button_form=ButtonForm())),
+        E("account-unconfirmed", "Account", "email address not confirmed", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("none"), button_form=ButtonForm(),
+                             email_unconfirmed=True)),
+        E("account-password-changed", "Account", "after Change password (message)", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm()),
+          flashes=(("info", messages.PASSWORD_CHANGED),)),
+        E("change-password", "Change password", "empty", "account/password.html",
+          lambda: _signed_in(tab="personal", user=_user(), form=ChangePasswordForm(), error=None)),
+        E("change-password-error", "Change password", "error: current password wrong", "account/password.html",
+          lambda: _signed_in(tab="personal", user=_user(), form=ChangePasswordForm(),
+                             error=_err(accounts.AccountError(accounts.CURRENT_PASSWORD_WRONG)))),
         E("activity", "Account", "security activity", "account/activity.html",
           lambda: _signed_in(tab="activity", user=_user(), **_events())),
         E("activity-empty", "Account", "security activity, empty", "account/activity.html",
           lambda: _signed_in(tab="activity", user=_user(), events=[], labels={}, detail=event_detail)),
         # Set-up wizard
+        E("email-required", "Set-up wizard", "address not confirmed yet", "two_step/email_required.html",
+          lambda: _signed_in(user=_user(), form=ButtonForm())),
+        E("email-required-resent", "Set-up wizard", "address not confirmed, link sent again",
+          "two_step/email_required.html", lambda: _signed_in(user=_user(), form=ButtonForm()),
+          flashes=(("info", messages.CONFIRMATION_SENT),)),
         E("wizard-phone", "Set-up wizard", "STEP 3 phone number, empty", "two_step/phone.html",
           lambda: _wizard("phone", form=_phone_form(), error=None)),
         E("wizard-phone-error", "Set-up wizard", "STEP 3 phone number, error", "two_step/phone.html",
@@ -281,9 +337,15 @@ def _entries():
         E("help-code-article-error", "Help", "code article, vote refused", "help/two_step_verification_code.html",
           lambda: _signed_in(**_article("two-step-verification-code", helpful=1, total=2, mine=False,
                                         error=text(messages.RELOAD)))),
+        E("help-lost-phone", "Help", "lost phone and recovery code, SUPPORT_CONTACT set", "help/lost_phone.html",
+          lambda: _anonymous(**_lost_phone("support@example.com"))),
+        E("help-lost-phone-no-contact", "Help", "lost phone and recovery code, no SUPPORT_CONTACT",
+          "help/lost_phone.html", lambda: _anonymous(**_lost_phone(None))),
         E("outbox", "SMS outbox", "a message", "dev/outbox.html", lambda: _anonymous(messages=_outbox())),
         E("outbox-empty", "SMS outbox", "empty", "dev/outbox.html", lambda: _anonymous(messages=[])),
         E("mail", "Mail outbox", "a security e-mail", "dev/mail.html", lambda: _anonymous(messages=_mail())),
+        E("mail-reset-link", "Mail outbox", "a \"Forgot password?\" link", "dev/mail.html",
+          lambda: _anonymous(messages=_link_mail())),
         E("mail-empty", "Mail outbox", "empty", "dev/mail.html", lambda: _anonymous(messages=[])),
     ]
 
