@@ -24,9 +24,11 @@ from flask.cli import AppGroup
 
 import accounts
 from models import User, db, migrate
-from twostep import account_mail, clock, events, notices, switches
+from accounts import events, link_mail, notices
+from core import clock
+from twostep import settings as settings_rules
 from twostep import signin as signin_rules
-from twostep.phones import mask_phone
+from core.phones import mask_phone
 
 users_cli = AppGroup("users", help="Manage accounts.")
 db_cli = AppGroup("db", help="Manage the database schema.")
@@ -58,7 +60,7 @@ def _find_user(email):
 
 
 def _mail_after(work):
-    """Run `work()`, then send the security e-mails for what it committed (see twostep/notices.py)."""
+    """Run `work()`, then send the security e-mails for what it committed (see accounts/notices.py)."""
     token = events.start_collecting()
     try:
         result = work()
@@ -148,7 +150,7 @@ def two_step_reset(email, yes, print_link):
 
     def reset():
         with db.atomic():
-            ended = switches.reset_by_administrator(user)
+            ended = settings_rules.reset_by_administrator(user)
             token = accounts.require_new_password(user.id)
         return ended, token
 
@@ -160,7 +162,7 @@ def two_step_reset(email, yes, print_link):
         click.echo(f"Give the user this one-time link to set a new password (valid {accounts.ADMIN_LINK_HOURS} "
                    f"hours, works once):\n  {link}")
     else:
-        sent = account_mail.send(current_app.extensions["mailer"], user, "admin_reset",
+        sent = link_mail.send(current_app.extensions["mailer"], user, "admin_reset",
                                  current_app.config["SITE_NAME"], link, accounts.ADMIN_LINK_HOURS)
         if sent:
             click.echo(f"A one-time link to set a new password was e-mailed to {user.email}.")

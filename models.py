@@ -10,7 +10,6 @@ passcodes are keyed HMACs, session and verification tokens are SHA-256
 digests of what the browser holds.
 """
 import contextlib
-import datetime
 import fcntl
 import os
 
@@ -27,6 +26,8 @@ from peewee import (
 )
 from playhouse.db_url import connect as connect_url
 from playhouse.migrations import Runner
+
+from core import clock
 
 db = DatabaseProxy()
 
@@ -123,8 +124,8 @@ def _sqlite_migration_lock():
 
 
 def utcnow():
-    """Naive UTC now; the domain uses twostep.clock instead so tests can move time."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    """Naive UTC now from the rules' clock (core/clock.py), so rows made in tests follow the test's clock."""
+    return clock.now()
 
 
 class BaseModel(Model):

@@ -15,7 +15,7 @@ backlog never holds SQLite's write lock for long while people sign in.
 import datetime
 
 from models import AuthSession, Challenge, OutboxMessage, SmsRecord, db
-from twostep import clock
+from core import clock
 
 BATCH = 1000
 MIN_SMS_DAYS = 2  # the SMS caps count the last 24 hours; keep a margin

@@ -5,21 +5,12 @@ an id or raises `MailError`. `outbox` (the default) stores messages in the
 database for development and tests (read at /dev/mail in debug); `smtp`
 sends them with the standard library's smtplib.
 
-The only mail the app sends is the security notice of twostep/notices.py,
+The only mail the app sends is the security notice of accounts/notices.py,
 and only after the change it reports has been committed.
 """
 
 
-class MailError(Exception):
-    """The message was not sent. The text is safe to log: never the message body."""
-
-
-class Mailer:
-    name = "base"
-
-    def send(self, to, subject, body):
-        """Send a plain-text message to the address `to`; return an id or raise MailError."""
-        raise NotImplementedError
+from mail.base import Mailer, MailError  # noqa: F401  (the interface, as `mail.MailError`)
 
 
 def make_mailer(config):

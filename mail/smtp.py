@@ -10,7 +10,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from mail import Mailer, MailError
+from mail.base import Mailer, MailError
 
 
 class SmtpMailer(Mailer):

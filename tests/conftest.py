@@ -7,11 +7,13 @@ database, every test that uses `app` runs on PostgreSQL as well.
 """
 import os
 import re
+import threading
+import time
 
 import pytest
 from flask.testing import FlaskClient
 
-from twostep import clock as domain_clock
+from core import clock as domain_clock
 
 # The fake Vonage SMS API and the fixtures that use it (tests/conftest_vonage.py).
 pytest_plugins = ["conftest_vonage"]
@@ -24,6 +26,13 @@ RECOVERY_RE = re.compile(r"<code>([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})</code>")
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
 PHONE = "090-1234-5678"
 PHONE_E164 = "+819012345678"
+
+
+if "faketime" in os.environ.get("LD_PRELOAD", ""):
+    # .ci/run proves the suite at other hours of the day under libfaketime with
+    # DONT_FAKE_MONOTONIC=1, where Python's time.sleep() fails with EINVAL (libfaketime
+    # mishandles clock_nanosleep on the real monotonic clock); a timed wait works.
+    time.sleep = lambda seconds: threading.Event().wait(seconds)
 
 
 def database_urls():
@@ -238,3 +247,16 @@ def auth(client, outbox, mailbox):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "settings(**config): extra app settings for this test")
+    config.addinivalue_line("markers", "time_sensitive: reads the clock or writes times (set on its own, see below)")
+
+
+TIME_WORDS = re.compile(r"i18n|date|time|expire|clock|hour|day|cooldown|lock", re.IGNORECASE)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests whose outcome could depend on the hour or the zone: those that use the
+    `clock` fixture, and those whose name or file speaks of time. .ci/run re-runs them
+    (`-m time_sensitive`) at 00:30 and 23:30 UTC under libfaketime and in two time zones."""
+    for item in items:
+        if "clock" in getattr(item, "fixturenames", ()) or TIME_WORDS.search(item.nodeid):
+            item.add_marker(pytest.mark.time_sensitive)

@@ -15,9 +15,10 @@ import logging
 from peewee import fn
 
 from models import SmsRecord, User, db, is_sqlite
-from twostep import clock, events
-from twostep import errors
-from twostep.errors import Locked, SmsCapReached
+from accounts import events
+from core import clock
+from twostep import refusals
+from twostep.refusals import Locked, SmsCapReached
 
 log = logging.getLogger(__name__)
 
@@ -43,29 +44,29 @@ def _cap_checks(policy, record, now):
     """(query, window, cap, message) for each cap that applies to `record`."""
     checks = [
         (_counted(now - DAY), DAY, policy.sms_daily_limit,
-         errors.CAP_SITE_DAY),
+         refusals.CAP_SITE_DAY),
     ]
     if record.user_id is not None:
         mine = SmsRecord.user == record.user_id
         checks += [
             (_counted(now - HOUR).where(mine), HOUR, policy.sms_per_account_hour,
-             errors.CAP_ACCOUNT_HOUR),
+             refusals.CAP_ACCOUNT_HOUR),
             (_counted(now - DAY).where(mine), DAY, policy.sms_per_account_day,
-             errors.CAP_ACCOUNT_DAY),
+             refusals.CAP_ACCOUNT_DAY),
         ]
     same_number = SmsRecord.phone == record.phone
     checks += [
         (_counted(now - HOUR).where(same_number), HOUR, policy.sms_per_number_hour,
-         errors.CAP_NUMBER_HOUR),
+         refusals.CAP_NUMBER_HOUR),
         (_counted(now - DAY).where(same_number), DAY, policy.sms_per_number_day,
-         errors.CAP_NUMBER_DAY),
+         refusals.CAP_NUMBER_DAY),
     ]
     if not record.to_confirmed_number:
         # Per-IP only for numbers not yet confirmed: sign-in codes go to a
         # confirmed number and must not lock out everyone behind one NAT.
         checks.append((
             _counted(now - DAY).where(SmsRecord.ip == record.ip, SmsRecord.to_confirmed_number == False),  # noqa: E712
-            DAY, policy.sms_per_ip_day, errors.CAP_IP_DAY,
+            DAY, policy.sms_per_ip_day, refusals.CAP_IP_DAY,
         ))
     return checks
 
@@ -83,7 +84,7 @@ def _new_numbers_refusal(policy, record, now):
         return None
     # Room comes back when the number used longest ago leaves the 24-hour window.
     oldest = min(last_use.values())
-    return (max(1, int((oldest + DAY - now).total_seconds()) + 1), errors.CAP_NEW_NUMBERS)
+    return (max(1, int((oldest + DAY - now).total_seconds()) + 1), refusals.CAP_NEW_NUMBERS)
 
 
 def _lock_reservations():

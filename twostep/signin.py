@@ -6,10 +6,12 @@ recovery code for that challenge completes the sign-in, and it does so in the
 same transaction that uses the code up.
 """
 from models import User, db
-from twostep import challenges, clock, events, limits
+from accounts import events
+from core import clock
+from twostep import challenges, limits
 from twostep.codes import hash_recovery_code, new_recovery_code, read_recovery_code, recovery_code_matches
-from twostep import errors
-from twostep.errors import FlowExpired, TwoStepError, WrongRecoveryCode
+from twostep import refusals
+from twostep.refusals import FlowExpired, TwoStepError, WrongRecoveryCode
 
 
 def effective_state(user, now=None):
@@ -69,7 +71,7 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
     """
     code = read_recovery_code(raw_code)
     if code is None:
-        raise TwoStepError(errors.RECOVERY_FORMAT)
+        raise TwoStepError(refusals.RECOVERY_FORMAT)
     user = User.get_by_id(challenge.user_id)
     limits.ensure_not_locked(user)
     limits.claim_try(policy, user.id)
@@ -86,7 +88,7 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
             if not challenges.finish(challenge) or not (
                     User.update(recovery_hash=new_hash)
                     .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute()):
-                raise WrongRecoveryCode(errors.RECOVERY_USED)
+                raise WrongRecoveryCode(refusals.RECOVERY_USED)
             limits.record_success(user.id)
             events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
             result = start_session()

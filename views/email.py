@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, flash, request, session, url_for
 from flask_login import current_user, login_required
 
 import accounts
-from twostep import account_mail
+from accounts import link_mail
 from views import messages
 from views.forms import ButtonForm
 from views.htmx import go, page
@@ -26,20 +26,20 @@ CONFIRM_TOKEN = "confirm_token"
 
 def send_confirmation(user, token):
     """Mail the confirmation link for `token` to `user`."""
-    account_mail.send(mailer(), user, "verify", current_app.config["SITE_NAME"],
+    link_mail.send(mailer(), user, "verify", current_app.config["SITE_NAME"],
                       public_url(url_for("email.confirm", token=token)), accounts.VERIFY_LINK_HOURS, locale())
 
 
 def send_welcome(user):
     """With EMAIL_VERIFICATION off: the new account's mail just says where to sign in."""
-    account_mail.send(mailer(), user, "welcome", current_app.config["SITE_NAME"],
-                      public_url(url_for("auth.signin")), 0, locale())
+    link_mail.send(mailer(), user, "welcome", current_app.config["SITE_NAME"],
+                      public_url(url_for("signin.password")), 0, locale())
 
 
 @bp.get("/signup/sent")
 def signup_sent():
     """After sign-up, for new and existing addresses alike: the details are in the mailbox."""
-    return page("auth/check_email.html", verification=current_app.config["EMAIL_VERIFICATION"])
+    return page("email/check_email.html", verification=current_app.config["EMAIL_VERIFICATION"])
 
 
 @bp.route("/email/confirm", methods=["GET", "POST"])
@@ -53,20 +53,20 @@ def confirm():
     link = accounts.find_link(token, "verify")
     if link is None:
         session.pop(CONFIRM_TOKEN, None)
-        return page("auth/confirm_email.html", status=410 if request.method == "POST" else 200, form=None,
+        return page("email/confirm.html", status=410 if request.method == "POST" else 200, form=None,
                     email=None, error=None)
     form = ButtonForm()
     if form.validate_on_submit():
         try:
             accounts.confirm_email(token, **who())
         except accounts.AccountError as refused:
-            return page("auth/confirm_email.html", status=410, form=None, email=None, error=error_text(refused))
+            return page("email/confirm.html", status=410, form=None, email=None, error=error_text(refused))
         session.pop(CONFIRM_TOKEN, None)
         flash(text(messages.EMAIL_CONFIRMED), "info")
         if current_user.is_authenticated and current_user.id == link.user_id:
             return go(url_for("account.personal"))
-        return go(url_for("auth.signin"))
-    return page("auth/confirm_email.html", form=form, email=link.user.email, error=None)
+        return go(url_for("signin.password"))
+    return page("email/confirm.html", form=form, email=link.user.email, error=None)
 
 
 @bp.get("/email/required")
@@ -74,8 +74,8 @@ def confirm():
 def required():
     """Two-step set-up waits for a confirmed address: this page says so and offers the link again."""
     if accounts.email_confirmed(current_user) or not current_app.config["EMAIL_VERIFICATION"]:
-        return go(url_for("two_step.phone"))
-    return page("two_step/email_required.html", user=current_user, form=ButtonForm())
+        return go(url_for("two_step.setup.phone"))
+    return page("email/required.html", user=current_user, form=ButtonForm())
 
 
 @bp.post("/email/resend")

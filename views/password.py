@@ -11,9 +11,9 @@ from flask import Blueprint, current_app, flash, request, session, url_for
 from flask_login import current_user, login_required
 
 import accounts
-from twostep import account_mail
+from accounts import link_mail
 from views import messages
-from views.auth import renew_session_token
+from views.sessions import renew_session_token
 from views.forms import ChangePasswordForm, EmailForm, NewPasswordForm, first_error
 from views.htmx import go, go_full, page
 from views.i18n import error_text, locale, text
@@ -35,17 +35,17 @@ def forgot():
         issued = accounts.request_password_reset(form.email.data, minutes)
         if issued:
             user, token = issued
-            account_mail.send(mailer(), user, "reset", current_app.config["SITE_NAME"],
+            link_mail.send(mailer(), user, "reset", current_app.config["SITE_NAME"],
                               public_url(url_for("password.reset", token=token)), minutes, locale())
         return go(url_for("password.forgot_sent"))
     error = first_error(form) if form.is_submitted() else None
-    return page("auth/forgot.html", status=422 if error else 200, form=form, error=error, sent=False)
+    return page("password/forgot.html", status=422 if error else 200, form=form, error=error, sent=False)
 
 
 @bp.get("/password/forgot/sent")
 def forgot_sent():
     """What everyone is told after asking for a link."""
-    return page("auth/forgot.html", form=None, error=None, sent=True,
+    return page("password/forgot.html", form=None, error=None, sent=True,
                 minutes=current_app.config["PASSWORD_RESET_MINUTES"])
 
 
@@ -60,7 +60,7 @@ def reset():
     link = accounts.find_link(token, "reset")
     if link is None:
         session.pop(RESET_TOKEN, None)
-        return page("auth/reset.html", status=410 if request.method == "POST" else 200, form=None,
+        return page("password/reset.html", status=410 if request.method == "POST" else 200, form=None,
                     error=None, email=None)
     form = NewPasswordForm()
     error = None
@@ -72,10 +72,10 @@ def reset():
         else:
             session.clear()  # this browser is signed out too: every session of the account has ended
             flash(text(messages.PASSWORD_RESET), "info")
-            return go_full(url_for("auth.signin"))
+            return go_full(url_for("signin.password"))
     elif form.is_submitted():
         error = first_error(form)
-    return page("auth/reset.html", status=422 if error else 200, form=form, error=error, email=link.user.email)
+    return page("password/reset.html", status=422 if error else 200, form=form, error=error, email=link.user.email)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -97,5 +97,5 @@ def change():
             return go(url_for("account.personal"))
     elif form.is_submitted():
         error = first_error(form)
-    return page("account/password.html", status=422 if error else 200, form=form, error=error, tab="personal",
+    return page("password/change.html", status=422 if error else 200, form=form, error=error, tab="personal",
                 user=current_user)

@@ -1,0 +1,84 @@
+"""The security activity record (checklist items 23, 32).
+
+Every change to sign-in or two-step settings is stored for the user to see
+on the Security activity tab and logged for the operator, with user id, IP
+and UTC time. Details never hold a code or a full phone number.
+"""
+import contextvars
+import logging
+
+from models import SecurityEvent
+from core import clock
+from core.refusals import N_
+
+log = logging.getLogger("security")
+
+# What each kind means to the user, in the words of the Account page (translated by the views).
+LABELS = {
+    "signup": N_("Account created"),
+    "signin": N_("Signed in"),
+    "signin_recovery": N_("Signed in with the recovery code"),
+    "signout": N_("Signed out"),
+    "two_step_on": N_("Two-step verification turned on"),
+    "two_step_off": N_("Two-step verification turned off for a while"),
+    "two_step_enabled": N_("Two-step verification enabled again"),
+    "two_step_unsubscribed": N_("Two-step verification removed (Unsubscribe)"),
+    "number_changed": N_("Phone number changed"),
+    "recovery_code_new": N_("New recovery code issued"),
+    "second_step_locked": N_("Two-step verification locked after wrong codes"),
+    "two_step_reset": N_("Two-step verification reset by an administrator"),
+    "account_disabled": N_("Account disabled by an administrator"),
+    "password_changed": N_("Password changed"),
+    "password_reset": N_("Password reset with an e-mailed link"),
+    "password_set": N_("Password set by an administrator"),
+    "signup_attempt": N_("Someone tried to sign up with this e-mail address"),
+    "email_verified": N_("E-mail address confirmed"),
+}
+
+# Who made a change that the user did not make themselves (the `actor` column).
+ADMINISTRATOR = "administrator"
+
+# The changes the user is told about by e-mail (accounts/notices.py).
+MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
+          "signin_recovery", "two_step_reset", "password_changed", "password_reset", "password_set",
+          "signup_attempt"}
+
+# Events recorded since `start_collecting()`, for the e-mails sent after commit.
+# A context variable, so each request (thread) collects only its own.
+_collected = contextvars.ContextVar("security_events_to_mail", default=None)
+
+
+def record(user_id, kind, *, ip="", user_agent="", detail="", actor=""):
+    """Store one event; call it inside the transaction that makes the change.
+
+    `actor` is empty when the user made the change, "administrator" for the CLI.
+    """
+    event = SecurityEvent.create(user=user_id, kind=kind, detail=detail[:255], ip=(ip or "")[:45],
+                                 user_agent=(user_agent or "")[:255], created_at=clock.now(), actor=actor[:32])
+    log.info("security event=%s user=%s ip=%s by=%s at=%sZ", kind, user_id, ip, actor or "user",
+             event.created_at.isoformat())
+    collected = _collected.get()
+    if collected is not None and kind in MAILED:
+        collected.append(event)
+    return event
+
+
+def start_collecting():
+    """Begin collecting the events to mail about; returns the token `stop_collecting` needs."""
+    return _collected.set([])
+
+
+def stop_collecting(token):
+    """Stop collecting; return the events recorded since `start_collecting`.
+
+    They may belong to a transaction that was rolled back: accounts/notices.py
+    mails only those it finds committed in the database.
+    """
+    collected = _collected.get() or []
+    _collected.reset(token)
+    return collected
+
+
+def recent(user_id, limit=50):
+    return list(SecurityEvent.select().where(SecurityEvent.user == user_id)
+                .order_by(SecurityEvent.created_at.desc(), SecurityEvent.id.desc()).limit(limit))

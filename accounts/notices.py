@@ -1,0 +1,187 @@
+"""Security e-mails: telling the user that two-step verification changed.
+
+Sent for the events in `events.MAILED` (turned on, Enable, Off, Unsubscribe,
+a number change, a recovery code used to sign in, a reset by an
+administrator), with the time, browser and IP of the change. They never hold
+a code or a full phone number (numbers are masked to their last 2 digits).
+
+Why after commit, and how: `events.record()` runs inside the transaction
+that makes the change, so it cannot send mail itself (the transaction may
+still roll back, and a slow mail server must not hold the write lock).
+Instead the events recorded during a request (or a CLI command) are
+collected (`events.start_collecting`), and once the work is over
+`deliver()` re-reads each one: only an event that is in the database was
+committed, and only those are mailed. Peewee has no portable on-commit hook
+(SQLite's commit_hook does not exist on PostgreSQL), so this is the simplest
+way that is right on both. A mail failure is logged and never undoes or
+blocks the change, which is already committed.
+"""
+import ipaddress
+import logging
+
+from mail import MailError
+from models import SecurityEvent, User
+from core.refusals import N_
+from core.phones import mask_phone
+from core.translations import HOME_REGION, catalog, event_detail, format_when
+
+log = logging.getLogger("security.mail")
+
+# kind -> (subject, first sentence): catalog message ids, written in the user's language.
+# %(site)s is the site's name.
+MESSAGES = {
+    "two_step_on": (N_("Two-step verification is on"),
+                    N_("Two-step verification was turned on for your %(site)s account.")),
+    "two_step_enabled": (N_("Two-step verification is on again"),
+                         N_("Two-step verification was enabled again for your %(site)s account.")),
+    "two_step_off": (N_("Two-step verification was turned off"),
+                     N_("Two-step verification was turned off for a while for your %(site)s account. "
+                        "Sign-in does not ask for a passcode until it is on again.")),
+    "two_step_unsubscribed": (N_("Two-step verification was removed"),
+                              N_("Two-step verification was removed from your %(site)s account (Unsubscribe). "
+                                 "Its phone number and recovery code were deleted.")),
+    "number_changed": (N_("Your two-step verification number was changed"),
+                       N_("The phone number that receives your %(site)s passcodes was changed.")),
+    "signin_recovery": (N_("Your recovery code was used to sign in"),
+                        N_("Someone signed in to your %(site)s account with your recovery code. "
+                           "That code no longer works; a new one was shown after the sign-in.")),
+    "two_step_reset": (N_("Two-step verification was reset by an administrator"),
+                       N_("An administrator of %(site)s removed two-step verification from your account, "
+                          "and signed out all its sessions. Your old password no longer works: set a new one "
+                          "with the one-time link you get in a separate e-mail or from the administrator, "
+                          "then set up two-step verification again.")),
+    "password_changed": (N_("Your password was changed"),
+                         N_("The password of your %(site)s account was changed. Your other sessions were signed out.")),
+    "password_reset": (N_("Your password was reset"),
+                       N_("The password of your %(site)s account was reset with a link sent to this address. "
+                          "Every session was signed out. Two-step verification is unchanged.")),
+    "password_set": (N_("Your password was set by an administrator"),
+                     N_("An administrator of %(site)s set a new password for your account. "
+                        "Every session was signed out.")),
+    "signup_attempt": (N_("Someone tried to sign up with your address"),
+                       N_("Someone tried to create a %(site)s account with this e-mail address, which already has one. "
+                          "Nothing was changed on your account.")),
+}
+
+# Advice that replaces ADVICE for some kinds.
+KIND_ADVICE = {
+    "signup_attempt": N_("If it was you: sign in with your password, or use \"Forgot password?\" on the sign-in "
+                         "page.\nIf it was not you, there is nothing to do."),
+}
+
+ADVICE = N_("If this was you, there is nothing to do.\n"
+            "If it was not you, sign in to %(site)s now, change your password and check "
+            "\"Two-step verification\" on your Account page.")
+
+
+# (token in the User-Agent, name shown), first match wins: Edge and Opera also say "Chrome", Chrome says "Safari".
+BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("SamsungBrowser/", "Samsung Internet"), ("Firefox/", "Firefox"),
+            ("FxiOS/", "Firefox"), ("CriOS/", "Chrome"), ("Chrome/", "Chrome"), ("Chromium/", "Chromium"),
+            ("Safari/", "Safari"))
+SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
+           ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def describe_browser(user_agent, locale="en"):
+    """"Chrome on Windows": a name from a fixed list, never the raw User-Agent.
+
+    The User-Agent is chosen by whoever made the change: quoting it would let
+    an attacker write their own sentence ("this was our support team") into
+    the e-mail that warns the account's owner.
+    """
+    t = catalog(locale)
+    agent = user_agent or ""
+    browser = next((name for token, name in BROWSERS if token in agent), None)
+    system = next((name for token, name in SYSTEMS if token in agent), None)
+    if browser and system:
+        return t.gettext("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    if browser:
+        return browser
+    if system:
+        return t.gettext("a browser on %(system)s") % {"system": system}
+    return t.gettext("an unknown browser")
+
+
+def describe_ip(ip, locale="en"):
+    """The IP address, or "unknown" when the stored value is not one."""
+    try:
+        return str(ipaddress.ip_address((ip or "").strip()))
+    except ValueError:
+        return catalog(locale).gettext("unknown")
+
+
+def _when(moment, locale):
+    # English keeps the ISO-like form operators grep for; other languages their own way of writing dates.
+    if str(locale) == "en":
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"{format_when(moment, locale)} (UTC)"
+
+
+def compose(site_name, user, event, locale="en"):
+    """(subject, body) for one event, in `locale`. Only masked numbers; never a code."""
+    t = catalog(locale)
+    subject, sentence = MESSAGES[event.kind]
+    lines = [t.gettext("Hello %(name)s,") % {"name": user.name}, "", t.gettext(sentence) % {"site": site_name}, ""]
+    lines.append(t.gettext("When: %(when)s") % {"when": _when(event.created_at, locale)})
+    if event.actor:
+        lines.append(t.gettext("By: an administrator") if event.actor == "administrator" else f"By: {event.actor}")
+    else:
+        lines.append(t.gettext("Browser: %(browser)s") % {"browser": describe_browser(event.user_agent, locale)})
+        lines.append(t.gettext("IP address: %(ip)s") % {"ip": describe_ip(event.ip, locale)})
+    if event.detail:
+        # e.g. "to +81 ••••••••78", "until 2026-12-05 10:00 UTC"
+        lines.append(t.gettext("Details: %(detail)s") % {"detail": event_detail(event.detail, locale)})
+    if user.phone and event.kind in ("two_step_on", "two_step_enabled"):
+        phone = mask_phone(user.phone, HOME_REGION.get(str(locale)))
+        lines.append(t.gettext("Passcodes go to: %(phone)s") % {"phone": phone})
+    lines += ["", t.gettext(KIND_ADVICE.get(event.kind, ADVICE)) % {"site": site_name}, "", f"-- {site_name}"]
+    return t.gettext("%(site)s: %(subject)s") % {"site": site_name, "subject": t.gettext(subject)}, \
+        "\n".join(lines) + "\n"
+
+
+def _committed(event):
+    """The event as stored, or None when its transaction was rolled back."""
+    # id alone is not enough on SQLite, which may reuse a rolled-back row's id.
+    return (SecurityEvent.select()
+            .where(SecurityEvent.id == event.id, SecurityEvent.user == event.user_id,
+                   SecurityEvent.kind == event.kind, SecurityEvent.created_at == event.created_at)
+            .first())
+
+
+def deliver(mailer, site_name, events, locale="en"):
+    """Mail the user about each committed event; return how many were sent. Never raises.
+
+    Each mail is written in the language the user chose (User.locale), else
+    in `locale` (the language of the page that made the change).
+    """
+    sent = 0
+    for event in events:
+        try:
+            stored = _committed(event)
+            if stored is None:
+                continue
+            user = User.get_by_id(stored.user_id)
+            subject, body = compose(site_name, user, stored, user.locale or locale)
+        except Exception:  # a notice must never turn a committed change into an error page
+            log.exception("security mail not sent: event=%s user=%s", event.kind, event.user_id)
+            continue
+        sent += send_mail(mailer, user.email, subject, body, what=event.kind, user_id=event.user_id)
+    return sent
+
+
+def send_mail(mailer, to, subject, body, *, what, user_id=None):
+    """Hand one composed e-mail to the mailer; 1 when it went, 0 when it did not. Never raises.
+
+    Every e-mail the app sends goes through here (security notices and the
+    one-time links of twostep/account_mail.py), so how mail leaves the app is
+    decided in this one place. `what` names the mail in the log, never its text.
+    """
+    try:
+        mailer.send(to, subject, body)
+        return 1
+    except MailError as error:
+        log.error("security mail not sent: event=%s user=%s backend=%s reason=%s",
+                  what, user_id, getattr(mailer, "name", "?"), error)
+    except Exception:
+        log.exception("security mail not sent: event=%s user=%s", what, user_id)
+    return 0

@@ -1,0 +1,109 @@
+"""What the two-step rules refuse: their messages and the refusals that carry them.
+
+Each is a `Refused` (core/refusals.py): a message id, its parameters and the
+HTTP status that fits, translated by the view layer. Every message the rules
+can say is a constant below, marked with N_() so `pybabel extract` puts it in
+the catalog.
+"""
+from core.refusals import N_, N_plural, Refused
+
+# Passcodes
+CODE_FORMAT = N_("Enter the 6-digit passcode.")
+WRONG_CODE = N_plural("That passcode is not right. %(num)d try left before it stops working.",
+                       "That passcode is not right. %(num)d tries left before it stops working.")
+CODE_EXPIRED = N_("This passcode has expired. Click \u201cResend\u201d to request a new code.")
+CODE_VOIDED = N_("This passcode no longer works. Click \u201cResend\u201d to request a new code.")
+CODE_WRONG_AND_VOIDED = N_("That passcode is not right, and it no longer works. "
+                           "Click \u201cResend\u201d to request a new code.")
+LOCKED = N_plural("Too many wrong codes. Two-step verification is locked for %(num)d more minute.",
+                   "Too many wrong codes. Two-step verification is locked for %(num)d more minutes.")
+COOLDOWN = N_plural("A passcode was just sent. You can resend in %(num)d second.",
+                     "A passcode was just sent. You can resend in %(num)d seconds.")
+SEND_FAILED = N_("We could not send the SMS. Please try again in a moment.")
+# SMS caps (twostep/limits.py)
+CAP_SITE_DAY = N_("This site has sent as many SMS as it may today. Please try again later.")
+CAP_ACCOUNT_HOUR = N_("You have asked for too many passcodes. Please try again later.")
+CAP_ACCOUNT_DAY = N_("You have asked for too many passcodes today. Please try again later.")
+CAP_NUMBER_HOUR = N_("Too many passcodes were sent to this number. Please try again later.")
+CAP_NUMBER_DAY = N_("Too many passcodes were sent to this number today. Please try again later.")
+CAP_IP_DAY = N_("Too many passcodes were requested from your network today. Please try again later.")
+CAP_NEW_NUMBERS = N_("You have tried too many different numbers today. Please try again later.")
+# A new number
+SAME_NUMBER = N_("That is already your number.")
+# Recovery codes
+WRONG_RECOVERY_CODE = N_("That recovery code is not right.")
+RECOVERY_FORMAT = N_("Enter the 16-character recovery code, like ABCD-EFGH-JKMN-PQRS.")
+RECOVERY_USED = N_("This recovery code has already been used.")
+# The wizard and the switches
+NOT_BOX_TICKED = N_("Tick \u201cI kept this number in a safe place\u201d to continue.")
+FLOW_EXPIRED = N_("This step has expired. Please start again.")
+ALREADY_SET_UP = N_("Two-step verification is already set up for this account.")
+WRONG_STATE = N_("That is not possible in the current state of two-step verification.")
+
+
+class TwoStepError(Refused):
+    """A refusal of the two-step rules (see core/refusals.py for what it carries)."""
+
+
+class CodeFormat(TwoStepError):
+    msgid = CODE_FORMAT
+
+
+class WrongCode(TwoStepError):
+    msgid = WRONG_CODE
+
+    def __init__(self, attempts_left):
+        super().__init__(num=attempts_left)
+        self.attempts_left = attempts_left
+
+
+class CodeExpired(TwoStepError):
+    msgid = CODE_EXPIRED
+
+
+class CodeVoided(TwoStepError):
+    msgid = CODE_VOIDED
+
+
+class WrongRecoveryCode(TwoStepError):
+    msgid = WRONG_RECOVERY_CODE
+
+
+class Locked(TwoStepError):
+    status = 429
+    msgid = LOCKED
+
+    def __init__(self, retry_after):
+        super().__init__(num=max(1, (retry_after + 59) // 60))
+        self.retry_after = retry_after
+
+
+class Cooldown(TwoStepError):
+    status = 429
+    msgid = COOLDOWN
+
+    def __init__(self, retry_after):
+        super().__init__(num=retry_after)
+        self.retry_after = retry_after
+
+
+class SmsCapReached(TwoStepError):
+    status = 429
+
+    def __init__(self, retry_after, msgid):
+        super().__init__(msgid)
+        self.retry_after = retry_after
+
+
+class SendFailed(TwoStepError):
+    status = 502
+    msgid = SEND_FAILED
+
+
+class NotBoxTicked(TwoStepError):
+    msgid = NOT_BOX_TICKED
+
+
+class FlowExpired(TwoStepError):
+    status = 409
+    msgid = FLOW_EXPIRED
