@@ -17,6 +17,7 @@ import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from peewee import IntegrityError
 
 from models import AccountToken, AuthSession, Challenge, SecurityEvent, User, db
 from accounts import events
@@ -135,8 +136,8 @@ def sign_up(hasher, email, password, name, *, ip="", user_agent="", locale=None,
     if existing is None:
         try:
             user = create_user(hasher, email, password, name, ip=ip, user_agent=user_agent, locale=locale)
-        except AccountError as refused:
-            if refused.msgid != EMAIL_TAKEN:
+        except (AccountError, IntegrityError) as refused:
+            if isinstance(refused, AccountError) and refused.msgid != EMAIL_TAKEN:
                 raise
             existing = User.get(User.email == email)  # a sign-up in parallel won the race
         else:
