@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app app
 
-.PHONY: run test install install-dev browser-deps clean translations translations-update gallery-shots
+.PHONY: run test install install-dev browser-deps proxy-deps clean translations translations-update gallery-shots
 
 # Compiled translation catalogs (.mo, committed too); rebuilt here whenever a .po is newer.
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
@@ -42,7 +42,15 @@ browser-deps:
 	    { apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } ; } || \
 	  echo "Could not install$$missing: browser tests will be skipped."
 
-test: install-dev browser-deps translations
+# The deploy test runs the shipped nginx site in front of gunicorn: Debian's nginx, installed the same way.
+# (On a machine running systemd, the package also starts nginx's default site on port 80.)
+proxy-deps:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx >/dev/null; } ; } || \
+	  echo "nginx could not be installed: the nginx deploy test will be skipped."
+
+test: install-dev browser-deps proxy-deps translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 translations: $(CATALOGS)

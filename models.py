@@ -176,7 +176,11 @@ class AuthSession(BaseModel):
     token_hash = CharField(max_length=64, unique=True)
     user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
-    password_at = DateTimeField(default=utcnow)  # last password entry, for re-authentication
+    password_at = DateTimeField(default=utcnow)  # last password entry (sign-in or /reauth)
+    # Step-up for sensitive changes (migration 0011): the password typed on /reauth (signing in does
+    # not count) and a passcode or recovery code confirmed for a change; both cleared by the change.
+    reauth_at = DateTimeField(null=True)
+    second_factor_at = DateTimeField(null=True)
     ip = CharField(max_length=45, default="")
     user_agent = CharField(max_length=255, default="")
     revoked_at = DateTimeField(null=True, index=True)
@@ -278,6 +282,32 @@ class AccountToken(BaseModel):
         indexes = ((("user", "purpose", "created_at"), False),)
 
 
+class QueuedMail(BaseModel):
+    """An e-mail waiting to be sent, written in the same transaction as the change it reports.
+
+    The request only adds the row; a sender thread in each worker (mail/sender.py)
+    sends it, retrying with backoff while the mail server is down. status is
+    pending -> sending -> sent, or failed after MAIL_MAX_ATTEMPTS (kept for the
+    operator: `flask --app app mail status`, `mail retry`). next_attempt_at is
+    also the lease of a row being sent: a worker that dies mid-send leaves it to
+    be taken again once that time has passed.
+    """
+
+    to = CharField(max_length=254)
+    subject = CharField(max_length=255)
+    body = TextField()  # emptied once sent: a sent mail is not kept in plain text
+    kind = CharField(max_length=32, default="")  # the security event it reports, for the operator
+    status = CharField(max_length=8, default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow)
+    last_error = CharField(max_length=255, default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+    sent_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "next_attempt_at"), False),)
+
+
 class HelpVote(BaseModel):
     """One signed-in user's answer to "Was this article helpful?" for one article.
 
@@ -294,5 +324,5 @@ class HelpVote(BaseModel):
         indexes = ((("user", "article"), True), (("article", "helpful"), False))
 
 
-ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, HelpVote,
+ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, QueuedMail, HelpVote,
               AccountToken]

@@ -6,7 +6,9 @@ Nothing here is needed by a rule any more when it goes:
     half-way for a day simply starts again at the phone step;
   - SMS records past the retention (default 30 days; the caps look back one day);
   - outbox messages (development SMS) older than a day;
-  - sessions signed out or revoked longer ago than the retention.
+  - sessions signed out or revoked longer ago than the retention;
+  - e-mails sent from the mail queue longer ago than the retention (default
+    7 days; their bodies are already erased). Mails not sent are kept.
 Accounts and their security activity are kept.
 
 Rows go in small batches, each its own transaction, so a purge of a big
@@ -14,8 +16,8 @@ backlog never holds SQLite's write lock for long while people sign in.
 """
 import datetime
 
-from models import AuthSession, Challenge, OutboxMessage, SmsRecord, db
 from core import clock
+from models import AuthSession, Challenge, OutboxMessage, QueuedMail, SmsRecord, db
 
 BATCH = 1000
 MIN_SMS_DAYS = 2  # the SMS caps count the last 24 hours; keep a margin
@@ -32,11 +34,11 @@ def _delete_in_batches(model, condition):
             return deleted
 
 
-def purge(*, challenge_hours=24, sms_days=30, outbox_hours=24, session_days=30, now=None):
+def purge(*, challenge_hours=24, sms_days=30, outbox_hours=24, session_days=30, mail_days=7, now=None):
     """Delete old rows; return {table: rows deleted}."""
     if sms_days < MIN_SMS_DAYS:
         raise ValueError(f"SMS records are what the caps count: keep at least {MIN_SMS_DAYS} days.")
-    if challenge_hours < 1 or outbox_hours < 0 or session_days < 0:
+    if challenge_hours < 1 or outbox_hours < 0 or session_days < 0 or mail_days < 0:
         raise ValueError("Keep challenges at least 1 hour; retentions cannot be negative.")
     now = now or clock.now()
     return {
@@ -48,4 +50,6 @@ def purge(*, challenge_hours=24, sms_days=30, outbox_hours=24, session_days=30, 
             OutboxMessage, OutboxMessage.created_at < now - datetime.timedelta(hours=outbox_hours)),
         "auth_session": _delete_in_batches(
             AuthSession, AuthSession.revoked_at < now - datetime.timedelta(days=session_days)),
+        "queued_mail": _delete_in_batches(
+            QueuedMail, (QueuedMail.status == "sent") & (QueuedMail.sent_at < now - datetime.timedelta(days=mail_days))),
     }

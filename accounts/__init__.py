@@ -120,13 +120,14 @@ def create_user(hasher, email, password, name, *, ip="", user_agent="", locale=N
 SignUp = collections.namedtuple("SignUp", "user created token")
 
 
-def sign_up(hasher, email, password, name, *, ip="", user_agent="", locale=None, verification=True):
+def sign_up(hasher, email, password, name, *, ip="", user_agent="", locale=None, verification=True, mail=None):
     """Sign-up that says the same thing whether or not the address already has an account.
 
     Returns a SignUp: the new account and its confirmation link's token
     (None when `verification` is off), or the existing account after
     recording a "signup_attempt" event, which mails its owner (at most once an
-    hour). Both paths hash the password, so they take the same time. Raises
+    hour). `mail(user, token)` queues the confirmation link's e-mail with
+    the link. Both paths hash the password, so they take the same time. Raises
     AccountError only for input that is wrong whoever owns the address.
     """
     email = read_email(email)
@@ -141,7 +142,7 @@ def sign_up(hasher, email, password, name, *, ip="", user_agent="", locale=None,
                 raise
             existing = User.get(User.email == email)  # a sign-up in parallel won the race
         else:
-            token = issue_link(user.id, "verify", hours=VERIFY_LINK_HOURS) if verification else None
+            token = issue_link(user, "verify", hours=VERIFY_LINK_HOURS, mail=mail) if verification else None
             return SignUp(user, True, token)
     hasher.hash(password)  # the time a new account takes
     since = clock.now() - datetime.timedelta(hours=1)
@@ -263,32 +264,57 @@ def rotate_session(token):
 
 
 def password_confirmed(token):
-    """Record that the user just typed their password in this session (re-authentication)."""
-    AuthSession.update(password_at=clock.now()).where(AuthSession.token_hash == token_digest(token)).execute()
+    """Record that the user just typed their password in this session for a sensitive change (/reauth)."""
+    now = clock.now()
+    AuthSession.update(password_at=now, reauth_at=now).where(AuthSession.token_hash == token_digest(token)).execute()
+
+
+def second_factor_confirmed(token):
+    """Record that this session just confirmed a passcode or the recovery code for a sensitive change."""
+    AuthSession.update(second_factor_at=clock.now()).where(AuthSession.token_hash == token_digest(token)).execute()
+
+
+def end_step_up(token):
+    """A sensitive change was made: the next one needs the password and a code again."""
+    AuthSession.update(reauth_at=None, second_factor_at=None).where(
+        AuthSession.token_hash == token_digest(token or "")).execute()
+
+
+def _fresh(moment, minutes):
+    return moment is not None and moment >= clock.now() - datetime.timedelta(minutes=minutes)
 
 
 def recently_authenticated(auth_session, minutes):
-    return auth_session is not None and auth_session.password_at >= clock.now() - datetime.timedelta(minutes=minutes)
+    """The password was typed on /reauth within `minutes` (signing in does not count)."""
+    return auth_session is not None and _fresh(auth_session.reauth_at, minutes)
+
+
+def second_factor_recent(auth_session, minutes):
+    """A passcode or the recovery code was confirmed in this session within `minutes`."""
+    return auth_session is not None and _fresh(auth_session.second_factor_at, minutes)
 
 
 # One-time links -------------------------------------------------------------------------------
 
 
-def issue_link(user_id, purpose, *, minutes=0, hours=0):
+def issue_link(user, purpose, *, minutes=0, hours=0, mail=None):
     """A new one-time link's token for `purpose` ("reset" or "verify"); only its digest is stored.
 
-    None when LINKS_PER_HOUR links of this kind were already made for the
-    account in the last hour (the caller then says the same thing and mails nothing).
+    `mail(user, token)` queues its e-mail inside the same transaction. None
+    when LINKS_PER_HOUR links of this kind were already made for the account
+    in the last hour (the caller then says the same thing and nothing is mailed).
     """
     now = clock.now()
     token = new_token()
     with db.atomic():
-        made = (AccountToken.select().where(AccountToken.user == user_id, AccountToken.purpose == purpose,
+        made = (AccountToken.select().where(AccountToken.user == user.id, AccountToken.purpose == purpose,
                                             AccountToken.created_at > now - datetime.timedelta(hours=1)).count())
         if made >= LINKS_PER_HOUR:
             return None
-        AccountToken.create(token_hash=token_digest(token), user=user_id, purpose=purpose, created_at=now,
+        AccountToken.create(token_hash=token_digest(token), user=user.id, purpose=purpose, created_at=now,
                             expires_at=now + datetime.timedelta(minutes=minutes, hours=hours))
+        if mail is not None:
+            mail(user, token)
     return token
 
 
@@ -319,10 +345,10 @@ def _use_link(row):
                 .where(AccountToken.id == row.id, AccountToken.used_at.is_null()).execute())
 
 
-def request_password_reset(raw_email, minutes):
+def request_password_reset(raw_email, minutes, mail=None):
     """(user, token) for "Forgot password?", or None: no such active account, or too many links this hour.
 
-    The caller answers the same in every case.
+    `mail(user, token)` queues the link's e-mail with it. The caller answers the same in every case.
     """
     try:
         email = read_email(raw_email)
@@ -331,7 +357,7 @@ def request_password_reset(raw_email, minutes):
     user = User.get_or_none(User.email == email, User.disabled == False)  # noqa: E712
     if user is None:
         return None
-    token = issue_link(user.id, "reset", minutes=minutes)
+    token = issue_link(user, "reset", minutes=minutes, mail=mail)
     return (user, token) if token else None
 
 
@@ -419,11 +445,11 @@ def require_new_password(user_id):
     return token
 
 
-def request_confirmation(user):
+def request_confirmation(user, mail=None):
     """A new confirmation link's token for an unconfirmed address, or None (confirmed, or too many this hour)."""
     if user.email_verified_at is not None:
         return None
-    return issue_link(user.id, "verify", hours=VERIFY_LINK_HOURS)
+    return issue_link(user, "verify", hours=VERIFY_LINK_HOURS, mail=mail)
 
 
 def confirm_email(token, *, ip="", user_agent=""):

@@ -1,12 +1,15 @@
 """E-mails that carry a one-time link: confirm the address, reset the password, set one after an administrator reset.
 
 Composed here in the reader's language (no Flask: the caller passes the
-link and the locale) and handed to `notices.send_mail`, the one place mail
-leaves the app. The link is the only secret in them; it is never logged.
+link and the locale) and put in the mail queue (mail/queue.py), like every
+e-mail: the caller does it inside the transaction that makes the link
+(accounts.issue_link's `mail`), so a link exists exactly when its e-mail
+does, and no page waits for a mail server. The link is the only secret in
+them; it is never logged, and the queue empties a mail's body once it is sent.
 """
-from accounts import notices
 from core.refusals import N_
 from core.translations import catalog
+from mail import queue
 
 # kind -> (subject, body): catalog message ids. %(name)s, %(site)s, %(link)s, %(num)d (minutes or hours).
 MESSAGES = {
@@ -39,7 +42,7 @@ def compose(kind, site_name, name, link, num=0, locale="en"):
             t.gettext(body) % values + f"\n\n-- {site_name}\n")
 
 
-def send(mailer, user, kind, site_name, link, num=0, locale="en"):
-    """Mail `user` a link mail, in their chosen language (else `locale`); 1 when sent, 0 when not."""
+def enqueue(user, kind, site_name, link, num=0, locale="en"):
+    """Queue a link mail to `user`, in their chosen language (else `locale`). Call it in the link's transaction."""
     subject, body = compose(kind, site_name, user.name, link, num, user.locale or locale)
-    return notices.send_mail(mailer, user.email, subject, body, what=f"link:{kind}", user_id=user.id)
+    return queue.enqueue(user.email, subject, body, kind=f"link_{kind}")

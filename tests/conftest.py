@@ -66,10 +66,17 @@ def make_test_app(tmp_path, backend="sqlite", **overrides):
         "SMS_ALLOWED_COUNTRIES": "JP,US,GB",
         "RATELIMIT_SIGNIN": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Queued mail is sent by `deliver_mail(app)` where a test reads it; the sender thread has its own tests.
+        "MAIL_QUEUE_THREAD": False,
         **FAST_ARGON2,
         **overrides,
     }
     return create_app(config)
+
+
+def deliver_mail(app):
+    """Send the queued mail now, as the sender thread would; return {"sent": n, "retry": n, "failed": n}."""
+    return app.extensions["mail_sender"].send_due()
 
 
 @pytest.fixture(params=database_urls())
@@ -162,11 +169,19 @@ LINK_RE = re.compile(r"https?://[^/\s]+(/[\w/.-]*\?token=[\w-]+)")
 
 
 class Mailbox:
-    """What the outbox mailer 'delivered' (MAIL_BACKEND=outbox): [(to, subject, body)], oldest first."""
+    """What the outbox mailer 'delivered' (MAIL_BACKEND=outbox): [(to, subject, body)], oldest first.
+
+    With `app`, the mail queue is sent first, as the sender thread would (tests run without it).
+    """
+
+    def __init__(self, app=None):
+        self.app = app
 
     def messages(self, to=None):
         from models import MailMessage, db
 
+        if self.app is not None:
+            deliver_mail(self.app)
         with db.connection_context():
             query = MailMessage.select().order_by(MailMessage.id)
             if to:
@@ -184,7 +199,7 @@ class Mailbox:
 
 @pytest.fixture
 def mailbox(app):
-    return Mailbox()
+    return Mailbox(app)
 
 
 class Auth:
@@ -193,12 +208,22 @@ class Auth:
     def __init__(self, client, outbox, mailbox=None):
         self.client = client
         self.outbox = outbox
-        self.mailbox = mailbox or Mailbox()
+        self.mailbox = mailbox or Mailbox(client.application)
 
     def signup(self, email="ann@example.com", password="correct horse", name="Ann"):
         """Sign up, follow the confirmation link from the mail, and sign in (as a person would)."""
         response = self.register(email, password, name)
         self.confirm_email(email)
+        response = self.signin(email, password)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+    def operator_account(self, email="ann@example.com", password="correct horse", name="Ann"):
+        """An account made by an operator (`flask users create`): its address counts as confirmed and
+        nothing is mailed; then sign in. For tests about other mail."""
+        runner = self.client.application.test_cli_runner()
+        result = runner.invoke(args=["users", "create", email, "--password", password, "--name", name])
+        assert result.exit_code == 0, result.output
         response = self.signin(email, password)
         assert response.status_code == 303, response.get_data(as_text=True)
         return response
@@ -232,6 +257,15 @@ class Auth:
         recovery = RECOVERY_RE.search(page).group(1)
         assert self.client.post("/two-step/confirm", data={"kept": "y"}).status_code == 303
         return recovery
+
+    def step_up(self, password="correct horse"):
+        """Before Off, Unsubscribe, a new number or a new recovery code: the password typed again,
+        then a passcode sent to the current number (views/step_up.py)."""
+        assert self.client.post("/reauth", data={"password": password}).status_code == 303
+        assert self.client.post("/two-step/verify").status_code == 303
+        response = self.client.post("/two-step/verify/passcode", data={"code": self.outbox.last_code()})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
 
     def signin_with_passcode(self, email="ann@example.com", password="correct horse"):
         assert self.signin(email, password).headers["Location"].endswith("/signin/passcode")

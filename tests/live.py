@@ -204,14 +204,19 @@ class Records:
         from conftest import LINK_RE
         from models import MailMessage
 
-        with self.database.connection_context():
-            bodies = [m.body for m in MailMessage.select().where(MailMessage.to == email)
-                      .order_by(MailMessage.id.desc())]
-        for body in bodies:
-            for link in LINK_RE.findall(body):
-                if link.startswith(path + "?"):
-                    return link
-        raise AssertionError(f"no {path} link was mailed to {email}")
+        # The server's sender thread sends the queue a moment after the request: wait for it.
+        deadline = time.monotonic() + 15
+        while True:
+            with self.database.connection_context():
+                bodies = [m.body for m in MailMessage.select().where(MailMessage.to == email)
+                          .order_by(MailMessage.id.desc())]
+            for body in bodies:
+                for link in LINK_RE.findall(body):
+                    if link.startswith(path + "?"):
+                        return link
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {path} link was mailed to {email}")
+            time.sleep(0.05)
 
     def user(self, email):
         from models import User

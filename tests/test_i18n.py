@@ -11,7 +11,7 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from conftest import PHONE_E164, make_test_app
+from conftest import PHONE_E164, deliver_mail, make_test_app
 from test_gallery import LABELS as GALLERY
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -293,6 +293,7 @@ def test_dates_and_phone_numbers_follow_the_language(client, auth, outbox, clock
     auth.enrol()
     auth.signout()
     auth.signin_with_passcode()
+    auth.step_up()
     assert client.post("/two-step/off").headers["Location"] == "/account"  # back on by itself in 7 days
 
     english = client.get("/account", headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -313,7 +314,7 @@ def test_a_missing_catalog_falls_back_to_english(tmp_path):
     assert page.status_code == 200 and "Sign in" in page.get_data(as_text=True)
 
 
-def test_security_emails_are_written_in_the_language_the_user_chose(client, auth, outbox, clock):
+def test_security_emails_are_written_in_the_language_the_user_chose(app, client, auth, outbox, clock):
     from models import MailMessage, db
     from accounts.notices import describe_browser
 
@@ -321,6 +322,7 @@ def test_security_emails_are_written_in_the_language_the_user_chose(client, auth
     client.get("/language/ja?next=/signup")
     auth.signup()
     auth.enrol()
+    deliver_mail(app)
     with db.connection_context():
         mail = MailMessage.select().order_by(MailMessage.id.desc()).first()
     assert mail.subject == "【beSTREAM】二段階認証を設定しました"

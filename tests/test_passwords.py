@@ -27,6 +27,7 @@ def app(request, tmp_path, smtp):
     application = make_test_app(tmp_path, request.param, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1",
                                  MAIL_PORT=smtp.port, MAIL_USE_TLS=False, MAIL_FROM=MAIL_FROM, PUBLIC_URL=PUBLIC_URL,
                                  **overrides)
+    smtp.app = application  # reading smtp.messages sends the queue first
     yield application
     from models import release_connections
 
@@ -34,8 +35,8 @@ def app(request, tmp_path, smtp):
 
 
 @pytest.fixture
-def mailbox(smtp):
-    return SmtpMailbox(smtp)
+def mailbox(app, smtp):
+    return SmtpMailbox(smtp, app)
 
 
 def new_client(app):

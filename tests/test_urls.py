@@ -18,6 +18,7 @@ URLS = [
     ("/email/confirm", ['GET', 'POST']),
     ("/email/required", ['GET']),
     ("/email/resend", ['POST']),
+    ("/healthz", ['GET']),  # issue 17: probes and metrics for the operator's tools
     ("/help", ['GET']),
     ("/help/<slug>", ['GET']),
     ("/help/<slug>/vote", ['POST']),
@@ -25,6 +26,8 @@ URLS = [
     ("/password/forgot", ['GET', 'POST']),
     ("/password/forgot/sent", ['GET']),
     ("/password/reset", ['GET', 'POST']),
+    ("/metrics", ['GET']),
+    ("/readyz", ['GET']),
     ("/reauth", ['GET', 'POST']),
     ("/signin", ['GET', 'POST']),
     ("/signin/another-method", ['GET']),
@@ -48,6 +51,11 @@ URLS = [
     ("/two-step/recovery-code", ['GET', 'POST']),
     ("/two-step/resend", ['POST']),
     ("/two-step/unsubscribe", ['GET', 'POST']),
+    # Issue 14: the step-up before a sensitive change (views/step_up.py).
+    ("/two-step/verify", ['GET', 'POST']),
+    ("/two-step/verify/passcode", ['GET', 'POST']),
+    ("/two-step/verify/recovery", ['GET', 'POST']),
+    ("/two-step/verify/resend", ['POST']),
 ]
 
 

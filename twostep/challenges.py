@@ -9,6 +9,7 @@ parallel requests cannot get extra tries or use a code twice.
 import datetime
 import logging
 
+from core import metrics
 from models import Challenge, User, db
 from sms import SmsError
 from core import clock
@@ -103,6 +104,7 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
                   .execute())
     if not issued:
         limits.mark_sms(record.id, "refused", "cooldown")
+        metrics.sms("refused", "cooldown", challenge.purpose, challenge.phone)
         raise Cooldown(policy.resend_cooldown)
     try:
         sender.send(challenge.phone, passcode_message(policy, code, locale))
@@ -119,12 +121,14 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
                   getattr(sender, "name", "?"), type(unexpected).__name__, challenge.user_id, challenge.purpose)
         raise SendFailed() from None
     limits.mark_sms(record.id, "sent", "0")
+    metrics.sms("sent", "ok", challenge.purpose, challenge.phone)
     challenge.code_hash, challenge.code_sent_at, challenge.attempts = code_hash, now, 0
 
 
 def _undo_issue(record, challenge, code_hash, status):
     """A send that failed: record why, and void its code so the user can simply try again."""
     limits.mark_sms(record.id, "failed", status)
+    metrics.sms("failed", status, challenge.purpose, challenge.phone)
     with db.atomic():
         Challenge.update(code_hash=None, code_sent_at=None).where(
             Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()

@@ -64,15 +64,17 @@ def complete_with_passcode(policy, challenge, raw_code, start_session):
     return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish)
 
 
-def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
-    """Sign in with the recovery code: it is used up and a new one replaces it.
+def use_recovery_code(policy, user, raw_code, in_transaction):
+    """Check and use up the user's recovery code, replacing it with a new one; return the new code.
 
-    Returns (start_session's result, the new recovery code to show once).
+    `in_transaction()` runs in the transaction that swaps the codes; it
+    returns False when what the code was for is gone (then nothing changes,
+    and the code is not used up). Wrong codes count towards the second-step
+    lock like wrong passcodes.
     """
     code = read_recovery_code(raw_code)
     if code is None:
         raise TwoStepError(refusals.RECOVERY_FORMAT)
-    user = User.get_by_id(challenge.user_id)
     limits.ensure_not_locked(user)
     limits.claim_try(policy, user.id)
     if not recovery_code_matches(user.recovery_hash, code):
@@ -82,17 +84,34 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
     new_hash = hash_recovery_code(new_code)  # hashed before the transaction: it is deliberately slow
     try:
         with db.atomic():
-            # Conditional on the hash just checked: of parallel uses, one wins. The
-            # challenge row is locked before the account's, in the same order as a
-            # passcode check, so the two cannot deadlock on PostgreSQL.
-            if not challenges.finish(challenge) or not (
+            # Conditional on the hash just checked: of parallel uses, one wins. The caller's
+            # challenge row is locked before the account's, in the same order as a passcode
+            # check, so the two cannot deadlock on PostgreSQL.
+            if in_transaction() is False or not (
                     User.update(recovery_hash=new_hash)
                     .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute()):
                 raise WrongRecoveryCode(refusals.RECOVERY_USED)
             limits.record_success(user.id)
-            events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
-            result = start_session()
     except WrongRecoveryCode:
         limits.release_try(user.id)  # a right code that lost the race is not a wrong guess
         raise
-    return result, new_code
+    return new_code
+
+
+def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
+    """Sign in with the recovery code: it is used up and a new one replaces it.
+
+    Returns (start_session's result, the new recovery code to show once).
+    """
+    user = User.get_by_id(challenge.user_id)
+    result = []
+
+    def sign_in():
+        if not challenges.finish(challenge):
+            return False
+        events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
+        result.append(start_session())
+        return True
+
+    new_code = use_recovery_code(policy, user, raw_code, sign_in)
+    return result[0], new_code

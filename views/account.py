@@ -12,7 +12,7 @@ from views import messages
 from views.forms import ButtonForm, PasswordForm, SignUpForm, first_error
 from views.htmx import go, page
 from views.i18n import chosen_locale, detail, error_text, show_phone, text
-from views.email import send_confirmation, send_welcome
+from views.email import queue_confirmation, queue_welcome
 from views.limiter import limit_posts
 from views.web import safe_next, who
 
@@ -51,15 +51,14 @@ def signup():
         try:
             outcome = accounts.sign_up(current_app.extensions["password_hasher"], form.email.data,
                                        form.password.data, form.name.data, locale=chosen_locale(),
-                                       verification=verification, **who())
+                                       verification=verification, mail=queue_confirmation, **who())
         except Refused as refused:
             error = error_text(refused)
         else:
-            if outcome.token:
-                send_confirmation(outcome.user, outcome.token)
-            elif outcome.created:
-                send_welcome(outcome.user)
-            # (an existing account's owner is mailed by the "signup_attempt" security notice)
+            if outcome.created and not verification:
+                queue_welcome(outcome.user)
+            # (the confirmation link was queued with the link; an existing account's owner is mailed
+            # by the "signup_attempt" security notice)
             return go(url_for("email.signup_sent"))
     elif form.is_submitted():
         error = first_error(form)

@@ -17,23 +17,23 @@ from views.forms import ButtonForm
 from views.htmx import go, page
 from views.i18n import error_text, locale, text
 from views.limiter import limit_posts
-from views.web import mailer, public_url, who
+from views.web import public_url, who
 
 bp = Blueprint("email", __name__)
 
 CONFIRM_TOKEN = "confirm_token"
 
 
-def send_confirmation(user, token):
-    """Mail the confirmation link for `token` to `user`."""
-    link_mail.send(mailer(), user, "verify", current_app.config["SITE_NAME"],
+def queue_confirmation(user, token):
+    """Queue the confirmation link's e-mail (accounts.issue_link calls it in the link's transaction)."""
+    link_mail.enqueue(user, "verify", current_app.config["SITE_NAME"],
                       public_url(url_for("email.confirm", token=token)), accounts.VERIFY_LINK_HOURS, locale())
 
 
-def send_welcome(user):
+def queue_welcome(user):
     """With EMAIL_VERIFICATION off: the new account's mail just says where to sign in."""
-    link_mail.send(mailer(), user, "welcome", current_app.config["SITE_NAME"],
-                      public_url(url_for("signin.password")), 0, locale())
+    link_mail.enqueue(user, "welcome", current_app.config["SITE_NAME"], public_url(url_for("signin.password")), 0,
+                      locale())
 
 
 @bp.get("/signup/sent")
@@ -85,9 +85,7 @@ def resend():
     """Send the confirmation link again (at most a few an hour; the page says the same either way)."""
     form = ButtonForm()
     if form.validate_on_submit():
-        token = accounts.request_confirmation(current_user)
-        if token:
-            send_confirmation(current_user, token)
+        accounts.request_confirmation(current_user, mail=queue_confirmation)
         if not accounts.email_confirmed(current_user):
             flash(text(messages.CONFIRMATION_SENT), "info")
     return go(url_for("email.required"))

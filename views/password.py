@@ -18,7 +18,7 @@ from views.forms import ChangePasswordForm, EmailForm, NewPasswordForm, first_er
 from views.htmx import go, go_full, page
 from views.i18n import error_text, locale, text
 from views.limiter import limit_posts
-from views.web import mailer, public_url, who
+from views.web import public_url, who
 
 bp = Blueprint("password", __name__)
 
@@ -32,11 +32,12 @@ def forgot():
     form = EmailForm()
     if form.validate_on_submit():
         minutes = current_app.config["PASSWORD_RESET_MINUTES"]
-        issued = accounts.request_password_reset(form.email.data, minutes)
-        if issued:
-            user, token = issued
-            link_mail.send(mailer(), user, "reset", current_app.config["SITE_NAME"],
+
+        def queue_link(user, token):  # in the link's transaction
+            link_mail.enqueue(user, "reset", current_app.config["SITE_NAME"],
                               public_url(url_for("password.reset", token=token)), minutes, locale())
+
+        accounts.request_password_reset(form.email.data, minutes, mail=queue_link)
         return go(url_for("password.forgot_sent"))
     error = first_error(form) if form.is_submitted() else None
     return page("password/forgot.html", status=422 if error else 200, form=form, error=error, sent=False)

@@ -44,10 +44,6 @@ def public_url(path):
     return base.rstrip("/") + path
 
 
-def mailer():
-    return current_app.extensions["mailer"]
-
-
 def auth_session():
     """The signed-in browser's AuthSession row (set by the user loader)."""
     current_user._get_current_object()  # make sure the loader has run

@@ -29,6 +29,7 @@ def test_forgot_password_then_sign_in_still_asks_for_the_passcode(tab, accounts)
     expect(page.locator("#main")).to_contain_text("If an account uses that address")
 
     # The link, as the owner reads it in the mail outbox (development's mailbox).
+    accounts.deliver_mail()  # what the sender thread does a moment later
     tab.open("/dev/mail", "Mail outbox", "mail-reset-link")
     page.locator('#main a[href*="/password/reset?token="]').first.click()
     tab.landed("/password/reset", "Choose a new password", "reset")
