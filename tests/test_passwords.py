@@ -165,6 +165,17 @@ def test_a_reset_link_dies_when_the_password_changes_another_way(app, client, au
     assert thief.post("/password/reset", data={"password": "thief's password"}).status_code == 410
 
 
+def test_a_reset_link_dies_when_an_operator_sets_the_password(app, client, auth, mailbox):
+    auth.register()
+    forgot(client)
+    link = mailbox.last_link("ann@example.com", "/password/reset")
+    result = app.test_cli_runner().invoke(args=["users", "set-password", "ann@example.com", "--password",
+                                                "set by the operator"])
+    assert result.exit_code == 0, result.output
+    assert "This link no longer works" in open_link(client, link).get_data(as_text=True)
+    assert client.post("/password/reset", data={"password": "thief's password"}).status_code == 410
+
+
 def test_a_new_reset_link_kills_none_but_a_reset_kills_the_others(app, client, auth, mailbox):
     auth.register()
     forgot(client)
