@@ -72,7 +72,7 @@ def _mail_after(work):
     A mail server that is down only delays them: they stay queued and the
     servers' sender threads (or `mail send`) retry.
     """
-    token = notices.use(current_app.config["SITE_NAME"], "en")
+    token = notices.use(current_app.config["SITE_NAME"], "en", current_app.config["TIME_ZONE"])
     try:
         result = work()
     finally:
@@ -115,12 +115,13 @@ def disable_user(email):
 @two_step_cli.command("status")
 @click.argument("email")
 def two_step_status(email):
-    """Show an account's two-step verification: state, masked number, Off-until date, lock."""
+    """Show an account's two-step verification: state, masked number, authenticator app, Off-until date, lock."""
     user = _find_user(email)
     state = signin_rules.effective_state(user)
     click.echo(f"Account:   {user.email}{' (disabled)' if user.disabled else ''}")
     click.echo(f"Two-step:  {state}")
     click.echo(f"Number:    {mask_phone(user.phone) or '-'}")
+    click.echo(f"App:       {'added ' + _when(user.totp_added_at) if user.totp_secret else '-'}")
     if state == "off":
         until = signin_rules.off_until(user)
         click.echo(f"Off until: {_when(until) if until else 'Enable is clicked'}")

@@ -19,11 +19,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import IntegrityError
 
-from models import AccountToken, AuthSession, Challenge, SecurityEvent, User, db
+from peewee import SQL
+
+from models import AccountToken, AuthSession, Challenge, Prepared, SecurityEvent, User, db
 from accounts import events
 from core import clock
 from core.tokens import new_token, token_digest
 from core.refusals import N_, Refused
+from core.translations import time_zones
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 8
@@ -154,6 +157,21 @@ def sign_up(hasher, email, password, name, *, ip="", user_agent="", locale=None,
     return SignUp(existing, False, None)
 
 
+# The queries every sign-in runs, built once (models.Prepared).
+_USER_BY_EMAIL = Prepared(lambda p: User.select().where(User.email == p("email")).limit(SQL("1")))
+_NEW_SESSION = Prepared(lambda p: AuthSession.insert(
+    token_hash=p("token_hash"), user=p("user"), created_at=p("created_at"), password_at=p("password_at"),
+    ip=p("ip"), user_agent=p("user_agent"), revoked_at=p("revoked_at")))
+_LIVE_SESSION = Prepared(lambda p: (
+    AuthSession.select(AuthSession, User).join(User)
+    .where(AuthSession.token_hash == p("token_hash"), AuthSession.revoked_at.is_null(),
+           User.disabled == p("disabled"), AuthSession.created_at > p("since"))
+    .limit(SQL("1"))))
+_END_SESSION = Prepared(lambda p: AuthSession.update(revoked_at=p("now")).where(
+    AuthSession.token_hash == p("token_hash"), AuthSession.revoked_at.is_null()))
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
 class Authenticator:
     """Checks email and password in the same time whether or not the email exists (item 28)."""
 
@@ -167,7 +185,7 @@ class Authenticator:
             email = read_email(email)
         except AccountError:
             email = None
-        user = User.get_or_none(User.email == email) if email else None
+        user = _USER_BY_EMAIL.first(email=email) if email else None
         stored = user.password_hash if user else self._dummy_hash
         try:
             self.hasher.verify(stored, password or "")
@@ -195,6 +213,15 @@ def set_locale(user_id, code):
     User.update(locale=code).where(User.id == user_id).execute()
 
 
+def set_time_zone(user_id, name):
+    """Save the user's time zone (None or "": the site's TIME_ZONE). False, and nothing saved, for an unknown name."""
+    if name and name not in time_zones():
+        return False
+    with db.atomic():
+        User.update(time_zone=name or None).where(User.id == user_id).execute()
+    return True
+
+
 def find_user(raw_email):
     """The account with this email; AccountError when the email is invalid or unknown (operator tools)."""
     email = read_email(raw_email)
@@ -219,8 +246,8 @@ def start_session(user_id, *, ip="", user_agent=""):
     """A new signed-in session; returns the token for the browser's cookie."""
     token = new_token()
     now = clock.now()
-    AuthSession.create(token_hash=token_digest(token), user=user_id, created_at=now, password_at=now,
-                       ip=(ip or "")[:45], user_agent=(user_agent or "")[:255])
+    _NEW_SESSION.insert(token_hash=token_digest(token), user=user_id, created_at=now, password_at=now,
+                        ip=(ip or "")[:45], user_agent=(user_agent or "")[:255], revoked_at=None)
     return token
 
 
@@ -228,18 +255,24 @@ def active_session(token, max_days=None):
     """The live AuthSession for a cookie's token, or None (also once it is `max_days` old)."""
     if not token:
         return None
-    query = (AuthSession.select(AuthSession, User).join(User)
-             .where(AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null(),
-                    User.disabled == False))  # noqa: E712
-    if max_days:
-        query = query.where(AuthSession.created_at > clock.now() - datetime.timedelta(days=max_days))
-    return query.first()
+    since = clock.now() - datetime.timedelta(days=max_days) if max_days else _EPOCH
+    return _LIVE_SESSION.first(token_hash=token_digest(token), disabled=False, since=since)
 
 
 def end_session(token):
     if token:
-        AuthSession.update(revoked_at=clock.now()).where(
-            AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null()).execute()
+        _END_SESSION.execute(now=clock.now(), token_hash=token_digest(token))
+
+
+def sign_out(token, user_id, *, ip="", user_agent=""):
+    """End the session named by the cookie's `token` and record it for `user_id` (None: nobody signed in).
+
+    One transaction, so one commit: the record and the end of the session are kept or lost together.
+    """
+    with db.atomic():
+        if user_id is not None:
+            events.record(user_id, "signout", ip=ip, user_agent=user_agent)
+        end_session(token)
 
 
 def revoke_other_sessions(user_id, keep_token):

@@ -9,7 +9,7 @@ text is looked up in the reader's language each time it is shown.
 """
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from core.phones import PHONE_NOT_A_NUMBER
@@ -68,6 +68,13 @@ class PasscodeForm(FlaskForm):
                                                            Length(max=20, message=TOO_LONG)])
 
 
+class AppCodeForm(FlaskForm):
+    """The 6-digit code an authenticator app shows."""
+
+    code = StringField(_l("6-digit code"), validators=[DataRequired(_l("Enter the 6-digit code your authenticator app shows.")),
+                                                       Length(max=20, message=TOO_LONG)])
+
+
 class RecoveryCodeForm(FlaskForm):
     code = StringField(_l("Recovery code"), validators=[DataRequired(_l("Enter your recovery code.")),
                                                         Length(max=40, message=TOO_LONG)])
@@ -82,6 +89,11 @@ class VoteForm(FlaskForm):
 
     helpful = StringField(_l("Was this article helpful?"),
                           validators=[DataRequired(_l("Choose Yes or No.")), AnyOf(("yes", "no"), _l("Choose Yes or No."))])
+
+
+class TimeZoneForm(FlaskForm):
+    # The choices (every IANA zone, and the site's) are set by views/account.py; an unknown one is refused there.
+    time_zone = SelectField(_l("Time zone"), validate_choice=False)
 
 
 class ButtonForm(FlaskForm):

@@ -14,7 +14,7 @@ import datetime
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from flask import abort, flash, make_response, request
+from flask import abort, current_app, flash, make_response, request
 from flask_login import AnonymousUserMixin
 from jinja2_fragments.flask import render_block
 
@@ -23,15 +23,16 @@ import help_articles
 from accounts import link_mail, notices
 from core.clock import now
 from core.phones import PHONE_INVALID, PhoneRejected
-from twostep import challenges, refusals
+from twostep import challenges, refusals, totp
 from twostep.codes import format_recovery_code, new_recovery_code
 from views.error_pages import CSRF_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
-from views.forms import (ButtonForm, ChangePasswordForm, EmailForm, KeptForm, NewPasswordForm, PasscodeForm,
-                         PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm, SignUpForm, VoteForm)
+from views.forms import (AppCodeForm, ButtonForm, ChangePasswordForm, EmailForm, KeptForm, NewPasswordForm,
+                         PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm, SignUpForm, TimeZoneForm,
+                         VoteForm)
 from views.htmx import FRAGMENT_BLOCK, page
 from views import messages
 from views.account import event_detail, event_labels
-from views.i18n import error_text, locale, show_phone, text
+from views.i18n import error_text, locale, show_phone, text, time_zone
 from views.settings import PASSCODE_PURPOSES
 from views.setup import step_context
 from views.web import policy
@@ -71,6 +72,18 @@ def _wizard(step, **context):
     return _signed_in(**step_context(step, **context))
 
 
+def _tz(chosen="", error=None, **context):
+    """The Account page's time zone section: `chosen` zone ("" = the site's), optionally an error."""
+    from core.translations import zone_choices, zone_name
+
+    form = TimeZoneForm(formdata=None)
+    site_zone = current_app.config["TIME_ZONE"]
+    form.time_zone.choices = [("", text(messages.SITE_TIME_ZONE, zone=zone_name(site_zone, locale())))] + \
+        zone_choices(locale())
+    form.time_zone.data = chosen
+    return {"tz_form": form, "tz_error": error, "time_zone": zone_name(chosen or site_zone, locale()), **context}
+
+
 def _passcode(error=None, expires_in=None, cooldown=0, code=""):
     form = PasscodeForm()
     form.code.data = code
@@ -94,9 +107,23 @@ def _sample_code():
     return format_recovery_code(new_recovery_code())
 
 
-def _two_step(state, off_until=None):
+def _two_step(state, off_until=None, app_added=None):
     return {"state": state, "masked_phone": show_phone(SAMPLE_PHONE, masked=True) if state != "none" else "",
-            "off_until": off_until}
+            "off_until": off_until, "app_added": app_added}
+
+
+def _methods(methods, sms_sent, error=None):
+    return {"methods": methods, "sms_sent": sms_sent, "masked_phone": show_phone(SAMPLE_PHONE, masked=True),
+            "form": ButtonForm(prefix="sms"), "error": error}
+
+
+SAMPLE_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # a sample only, never an account's
+
+
+def _app_setup(error=None):
+    uri = totp.provisioning_uri(SAMPLE_TOTP_SECRET, _user().email, policy().site_name)
+    return {"form": AppCodeForm(), "error": error, "grouped_secret": totp.group(SAMPLE_TOTP_SECRET),
+            "qr_svg": totp.qr_svg(uri, text(messages.QR_TITLE)), "site_name": policy().site_name}
 
 
 def _events():
@@ -112,7 +139,7 @@ def _events():
     return {"events": [SimpleNamespace(kind=kind, detail=detail, created_at=at - datetime.timedelta(minutes=ago),
                                        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) "
                                                   "AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1",
-                                       ip="203.0.113.7")
+                                       ip="203.0.113.7", actor="")
                         for kind, detail, ago in rows],
             "labels": event_labels(), "detail": event_detail}
 
@@ -133,7 +160,7 @@ def _mail():
     user = _user()
     event = SimpleNamespace(kind="two_step_on", created_at=now(), actor="", ip="203.0.113.7", detail="",
                             user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36")
-    subject, body = notices.compose(policy().site_name, user, event, locale())
+    subject, body = notices.compose(policy().site_name, user, event, locale(), time_zone())
     return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]
 
 
@@ -219,7 +246,22 @@ def _entries():
           lambda: _anonymous(**_passcode(error=_err(refusals.SendFailed()), expires_in=0))),
         E("signin-passcode-resent", "Sign-in passcode", "after Resend (message)", "signin/passcode.html",
           lambda: _anonymous(**_passcode(cooldown=p().resend_cooldown)), flashes=(("info", messages.RESENT),)),
-        E("another-method", "Try another method", "choices", "signin/another_method.html", lambda: _anonymous()),
+        E("another-method", "Try another method", "choices", "signin/another_method.html",
+          lambda: _anonymous(**_methods(["sms"], sms_sent=True))),
+        E("another-method-app", "Try another method", "with an authenticator app, no SMS sent yet",
+          "signin/another_method.html", lambda: _anonymous(**_methods(["sms", "totp"], sms_sent=False))),
+        E("another-method-app-cap", "Try another method", "error: SMS cap reached",
+          "signin/another_method.html",
+          lambda: _anonymous(**_methods(["sms", "totp"], sms_sent=False,
+                                        error=_err(refusals.SmsCapReached(3600, refusals.CAP_ACCOUNT_HOUR))))),
+        E("signin-app", "Authenticator app code", "empty", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=None)),
+        E("signin-app-wrong", "Authenticator app code", "error: wrong code", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=_err(refusals.TwoStepError(refusals.TOTP_WRONG)))),
+        E("signin-app-used", "Authenticator app code", "error: code already used", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=_err(refusals.TwoStepError(refusals.TOTP_USED)))),
+        E("signin-app-locked", "Authenticator app code", "locked after wrong codes", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=_err(refusals.Locked(14 * 60)))),
         E("signin-recovery", "Recovery code entry", "empty", "signin/recovery.html",
           lambda: _anonymous(form=RecoveryCodeForm(), error=None)),
         E("signin-recovery-wrong", "Recovery code entry", "error: wrong code", "signin/recovery.html",
@@ -237,21 +279,32 @@ def _entries():
         # Dashboard and Account
         E("dashboard", "Dashboard", "signed in", "account/dashboard.html", lambda: _signed_in()),
         E("account-not-set-up", "Account", "two-step not set up", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("none"), button_form=ButtonForm())),
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("none"), button_form=ButtonForm(), **_tz())),
         E("account-on", "Account", "two-step on", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm()),
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm(), **_tz()),
           flashes=(("info", messages.TWO_STEP_ON),)),
-        E("account-off-until", "Account", "Off until a date", "account/personal.html",
+        E("account-on-app", "Account", "two-step on, with an authenticator app", "account/personal.html",
           lambda: _signed_in(tab="personal", user=_user(), button_form=ButtonForm(),
+                             two_step=_two_step("on", app_added=now() - datetime.timedelta(days=3)), **_tz()),
+          flashes=(("info", messages.TOTP_ADDED),)),
+        E("account-off-until", "Account", "Off until a date", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), button_form=ButtonForm(), **_tz(),
                              two_step=_two_step("off", now() + datetime.timedelta(days=p().off_max_days or 7)))),
+        E("account-time-zone-saved", "Account", "time zone chosen and saved", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm(),
+                             **_tz("America/Los_Angeles")),
+          flashes=(("info", messages.TIME_ZONE_SAVED),)),
+        E("account-time-zone-error", "Account", "time zone, error: not in the list", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm(),
+                             **_tz(error=text(messages.TIME_ZONE_UNKNOWN)))),
         E("account-off", "Account", "Off until Enable", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("off"), button_form=ButtonForm())),
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("off"), button_form=ButtonForm(), **_tz())),
         E("account-unconfirmed", "Account", "email address not confirmed", "account/personal.html",
           lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("none"), button_form=ButtonForm(),
-                             email_unconfirmed=True)),
+                             email_unconfirmed=True, **_tz())),
         E("account-password-changed", "Account", "after Change password (message)", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm()),
-          flashes=(("info", messages.PASSWORD_CHANGED),)),
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm(),
+                             **_tz()), flashes=(("info", messages.PASSWORD_CHANGED),)),
         E("change-password", "Change password", "empty", "password/change.html",
           lambda: _signed_in(tab="personal", user=_user(), form=ChangePasswordForm(), error=None)),
         E("change-password-error", "Change password", "error: current password wrong", "password/change.html",
@@ -303,6 +356,12 @@ def _entries():
                              error=_err(refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY)))),
         E("enable-passcode", "Enable", "passcode", "settings/passcode.html",
           lambda: _signed_in(purpose="enable", **_settings_passcode("enable"))),
+        E("authenticator-setup", "Authenticator app", "QR code and key", "settings/authenticator.html",
+          lambda: _signed_in(**_app_setup())),
+        E("authenticator-setup-wrong", "Authenticator app", "error: wrong first code", "settings/authenticator.html",
+          lambda: _signed_in(**_app_setup(error=_err(refusals.TwoStepError(refusals.TOTP_SETUP_WRONG))))),
+        E("authenticator-remove", "Authenticator app", "remove, confirm", "settings/authenticator_remove.html",
+          lambda: _signed_in(form=ButtonForm(), error=None)),
         E("unsubscribe", "Unsubscribe", "confirm", "settings/unsubscribe.html",
           lambda: _signed_in(form=ButtonForm(), error=None)),
         E("new-recovery-code", "New recovery code", "confirm", "settings/new_recovery_code.html",
@@ -319,12 +378,22 @@ def _entries():
           lambda: _signed_in(purpose="change", **_settings_passcode("change", error=_err(refusals.WrongCode(4))))),
         # Step-up before Off, Unsubscribe, a new number, a new recovery code (after "Confirm your password")
         E("step-up", "Step-up", "send a passcode to the current number", "settings/verify.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True))),
+          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+                             has_app=False)),
+        E("step-up-with-app", "Step-up", "the account has an authenticator app", "settings/verify.html",
+          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+                             has_app=True)),
+        E("step-up-app", "Step-up", "authenticator app's code", "settings/verify_authenticator.html",
+          lambda: _signed_in(form=AppCodeForm(), error=None)),
+        E("step-up-app-used", "Step-up", "authenticator app, error: code already used",
+          "settings/verify_authenticator.html",
+          lambda: _signed_in(form=AppCodeForm(), error=_err(refusals.TwoStepError(refusals.TOTP_USED)))),
         E("step-up-error", "Step-up", "error: SMS cap", "settings/verify.html",
-          lambda: _signed_in(form=ButtonForm(), masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+          lambda: _signed_in(form=ButtonForm(), masked_phone=show_phone(SAMPLE_PHONE, masked=True), has_app=False,
                              error=_err(refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY)))),
         E("step-up-expired", "Step-up", "passcode step expired, start again", "settings/verify.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True)),
+          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+                             has_app=False),
           flashes=(("error", messages.STEP_EXPIRED),)),
         E("step-up-passcode", "Step-up", "passcode", "settings/verify_passcode.html",
           lambda: _signed_in(**_passcode())),
@@ -343,11 +412,11 @@ def _entries():
           lambda: _signed_in(recovery_code=_sample_code(), site_name=p().site_name, next_url="/two-step/number")),
         # Errors and development pages
         E("error-400", "Error pages", "400 form expired (CSRF)", "errors/error.html",
-          lambda: _anonymous(status_code=400, message=text(CSRF_MESSAGE))),
+          lambda: _anonymous(status_code=400, message=text(CSRF_MESSAGE), request_id=None)),
         E("error-404", "Error pages", "404 not found", "errors/error.html",
-          lambda: _anonymous(status_code=404, message=text(MESSAGES[404]))),
+          lambda: _anonymous(status_code=404, message=text(MESSAGES[404]), request_id=None)),
         E("error-429", "Error pages", "429 too many attempts", "errors/error.html",
-          lambda: _anonymous(status_code=429, message=text(MESSAGES[429]))),
+          lambda: _anonymous(status_code=429, message=text(MESSAGES[429]), request_id=None)),
         E("error-500", "Error pages", "500 our side", "errors/error.html",
           lambda: _anonymous(status_code=500, message=text(UNEXPECTED_MESSAGE), request_id="3f2a9c0d1e4b5a67")),
         # Help articles
