@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 
+import jinja2
 from flask import Flask, g, request, session
 from flask_babel import gettext
 from flask_login import LoginManager
@@ -22,11 +23,11 @@ from mail import make_mailer
 from mail.sender import MailSender
 from models import init_database, migrate, release_connections
 from sms import make_sender
-from twostep import monitoring
+from twostep import codes, monitoring
 from twostep.policy import Policy
-from views import i18n, messages, register_blueprints
+from views import assets, i18n, messages, register_blueprints
 from views.error_pages import register_error_handlers
-from views.limiter import limiter
+from views.limiter import init_app as limiter_init_app
 from views.security_mail import register_security_mail
 from views.observe import register_request_observer
 from views.ops import NO_DATABASE, MetricsListener, metrics_port
@@ -77,6 +78,7 @@ def create_app(test_config=None):
             database.close()
 
     hasher = accounts.make_hasher(app.config)
+    codes.use_hasher(hasher)  # recovery codes follow the operator's ARGON2_* settings too
     app.extensions["policy"] = Policy.from_settings(app.config)
     app.extensions["sms_sender"] = make_sender(app.config)
     app.extensions["mailer"] = make_mailer(app.config)
@@ -84,15 +86,19 @@ def create_app(test_config=None):
     app.extensions["authenticator"] = accounts.Authenticator(hasher)
     app.extensions["password_hasher"] = hasher
 
+    if app.testing:
+        # A template that reads a variable its view never passes fails the test instead of showing nothing.
+        app.jinja_env.undefined = jinja2.StrictUndefined
     csrf.init_app(app)
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
-    limiter.init_app(app)
+    limiter_init_app(app)
     i18n.init_app(app)
     _configure_login(app)
     register_security_headers(app)
     register_security_mail(app)
     register_error_handlers(app)
     register_blueprints(app)
+    assets.init_app(app)
     cli.register(app)
     _configure_metrics_listener(app)
     return app

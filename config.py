@@ -28,9 +28,9 @@ SETTINGS = [
     ("TIME_ZONE", str, "Asia/Tokyo", "IANA time zone of the times on pages and in e-mails, for users who have not "
      "chosen their own on the Account page."),
     ("SMS_ALLOWED_COUNTRIES", str, "JP", "Comma-separated ISO 3166 codes SMS may be sent to."),
-    ("ARGON2_TIME_COST", int, None, "argon2id time cost (argon2-cffi default when unset)."),
-    ("ARGON2_MEMORY_COST", int, None, "argon2id memory cost in KiB (argon2-cffi default when unset)."),
-    ("ARGON2_PARALLELISM", int, None, "argon2id parallelism (argon2-cffi default when unset)."),
+    ("ARGON2_TIME_COST", int, None, "argon2id time cost of passwords and recovery codes (argon2-cffi default when unset)."),
+    ("ARGON2_MEMORY_COST", int, None, "argon2id memory cost in KiB of passwords and recovery codes (argon2-cffi default when unset)."),
+    ("ARGON2_PARALLELISM", int, None, "argon2id parallelism of passwords and recovery codes (argon2-cffi default when unset)."),
     ("PASSCODE_TTL_SECONDS", int, 300, "How long an SMS passcode is valid."),
     ("PASSCODE_MAX_ATTEMPTS", int, 5, "Wrong entries that void a passcode."),
     ("LOCKOUT_FAILURES", int, 10, "Consecutive second-step failures that lock an account's second step."),

@@ -12,7 +12,9 @@ import unicodedata
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from models import AuthSession, User, db
+from peewee import SQL
+
+from models import AuthSession, Prepared, User, db
 from accounts import events
 from core import clock
 from core.tokens import new_token, token_digest
@@ -95,6 +97,21 @@ def create_user(hasher, email, password, name, *, ip="", user_agent="", locale=N
     return user
 
 
+# The queries every sign-in runs, built once (models.Prepared).
+_USER_BY_EMAIL = Prepared(lambda p: User.select().where(User.email == p("email")).limit(SQL("1")))
+_NEW_SESSION = Prepared(lambda p: AuthSession.insert(
+    token_hash=p("token_hash"), user=p("user"), created_at=p("created_at"), password_at=p("password_at"),
+    ip=p("ip"), user_agent=p("user_agent"), revoked_at=p("revoked_at")))
+_LIVE_SESSION = Prepared(lambda p: (
+    AuthSession.select(AuthSession, User).join(User)
+    .where(AuthSession.token_hash == p("token_hash"), AuthSession.revoked_at.is_null(),
+           User.disabled == p("disabled"), AuthSession.created_at > p("since"))
+    .limit(SQL("1"))))
+_END_SESSION = Prepared(lambda p: AuthSession.update(revoked_at=p("now")).where(
+    AuthSession.token_hash == p("token_hash"), AuthSession.revoked_at.is_null()))
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
 class Authenticator:
     """Checks email and password in the same time whether or not the email exists (item 28)."""
 
@@ -108,7 +125,7 @@ class Authenticator:
             email = read_email(email)
         except AccountError:
             email = None
-        user = User.get_or_none(User.email == email) if email else None
+        user = _USER_BY_EMAIL.first(email=email) if email else None
         stored = user.password_hash if user else self._dummy_hash
         try:
             self.hasher.verify(stored, password or "")
@@ -169,8 +186,8 @@ def start_session(user_id, *, ip="", user_agent=""):
     """A new signed-in session; returns the token for the browser's cookie."""
     token = new_token()
     now = clock.now()
-    AuthSession.create(token_hash=token_digest(token), user=user_id, created_at=now, password_at=now,
-                       ip=(ip or "")[:45], user_agent=(user_agent or "")[:255])
+    _NEW_SESSION.insert(token_hash=token_digest(token), user=user_id, created_at=now, password_at=now,
+                        ip=(ip or "")[:45], user_agent=(user_agent or "")[:255], revoked_at=None)
     return token
 
 
@@ -178,18 +195,24 @@ def active_session(token, max_days=None):
     """The live AuthSession for a cookie's token, or None (also once it is `max_days` old)."""
     if not token:
         return None
-    query = (AuthSession.select(AuthSession, User).join(User)
-             .where(AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null(),
-                    User.disabled == False))  # noqa: E712
-    if max_days:
-        query = query.where(AuthSession.created_at > clock.now() - datetime.timedelta(days=max_days))
-    return query.first()
+    since = clock.now() - datetime.timedelta(days=max_days) if max_days else _EPOCH
+    return _LIVE_SESSION.first(token_hash=token_digest(token), disabled=False, since=since)
 
 
 def end_session(token):
     if token:
-        AuthSession.update(revoked_at=clock.now()).where(
-            AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null()).execute()
+        _END_SESSION.execute(now=clock.now(), token_hash=token_digest(token))
+
+
+def sign_out(token, user_id, *, ip="", user_agent=""):
+    """End the session named by the cookie's `token` and record it for `user_id` (None: nobody signed in).
+
+    One transaction, so one commit: the record and the end of the session are kept or lost together.
+    """
+    with db.atomic():
+        if user_id is not None:
+            events.record(user_id, "signout", ip=ip, user_agent=user_agent)
+        end_session(token)
 
 
 def revoke_other_sessions(user_id, keep_token):

@@ -233,8 +233,8 @@ def test_the_sms_is_written_in_the_readers_language_and_keeps_the_origin_bound_l
     auth.enrol()
     sms = outbox.messages()[-1]
     code = outbox.last_code()
-    assert "パスコード" in sms and "5分" in sms and "beSTREAM" in sms and code in sms
-    assert sms.endswith(f"\n\n@localhost #{code}")
+    assert "コード" in sms and "5分" in sms and "beSTREAM" in sms and code in sms
+    assert sms.endswith(f"\n@localhost #{code}")
     assert "passcode" not in sms and "expires" not in sms
 
 
@@ -245,9 +245,9 @@ def test_the_sms_text_is_made_without_flask():
     policy = Policy(passcode_key=b"k", public_host="example.com", passcode_ttl=300)
     english = passcode_message(policy, "123456")
     assert english == ("beSTREAM: your passcode is 123456. It expires in 5 minutes. Do not share it with anyone."
-                       "\n\n@example.com #123456")
+                       "\n@example.com #123456")
     japanese = passcode_message(policy, "123456", "ja")
-    assert japanese.startswith("【beSTREAM】パスコード：123456") and japanese.endswith("\n\n@example.com #123456")
+    assert japanese == "【beSTREAM】コード123456（5分有効）他言無用\n@example.com #123456"
     one_minute = Policy(passcode_key=b"k", passcode_ttl=60)
     assert "It expires in 1 minute." in passcode_message(one_minute, "654321", "en")
 

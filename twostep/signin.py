@@ -11,7 +11,7 @@ from core import clock
 from twostep import challenges, limits
 from twostep.codes import hash_recovery_code, new_recovery_code, read_recovery_code, recovery_code_matches
 from twostep import refusals
-from twostep.refusals import FlowExpired, TwoStepError, WrongRecoveryCode
+from twostep.refusals import TwoStepError, WrongRecoveryCode
 
 
 def effective_state(user, now=None):
@@ -44,24 +44,19 @@ def pending(policy, token):
     return challenges.find_challenge(token, "signin", max_age_minutes=policy.pending_signin_minutes)
 
 
-def send_code(policy, sender, challenge, *, ip, locale="en"):
+def send_code(policy, sender, challenge, *, ip, locale="en", user=None):
     """Send (or resend) the sign-in passcode to the account's confirmed number, written in `locale`.
 
     Nothing is sent while the second step is locked: the code could not be used anyway.
+    `user`: the account as this request already read it (else `challenge.user`).
     """
-    limits.ensure_not_locked(User.get_by_id(challenge.user_id))
+    limits.ensure_not_locked(user or challenge.user)
     challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=True, locale=locale)
 
 
 def complete_with_passcode(policy, challenge, raw_code, start_session):
     """Check the passcode; when right, finish the challenge and call `start_session()` in one transaction."""
-
-    def finish():
-        if not challenges.finish(challenge):
-            raise FlowExpired()
-        return start_session()
-
-    return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish)
+    return challenges.verify_passcode(policy, challenge, raw_code, on_success=start_session, finish=True)
 
 
 def use_recovery_code(policy, user, raw_code, in_transaction):
@@ -103,7 +98,7 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
 
     Returns (start_session's result, the new recovery code to show once).
     """
-    user = User.get_by_id(challenge.user_id)
+    user = challenge.user  # read with the challenge (challenges.find_challenge)
     result = []
 
     def sign_in():

@@ -124,7 +124,7 @@ def _events():
     return {"events": [SimpleNamespace(kind=kind, detail=detail, created_at=at - datetime.timedelta(minutes=ago),
                                        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) "
                                                   "AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1",
-                                       ip="203.0.113.7")
+                                       ip="203.0.113.7", actor="")
                         for kind, detail, ago in rows],
             "labels": event_labels(), "detail": event_detail}
 
@@ -306,11 +306,11 @@ def _entries():
           lambda: _signed_in(recovery_code=_sample_code(), site_name=p().site_name, next_url="/two-step/number")),
         # Errors and development pages
         E("error-400", "Error pages", "400 form expired (CSRF)", "errors/error.html",
-          lambda: _anonymous(status_code=400, message=text(CSRF_MESSAGE))),
+          lambda: _anonymous(status_code=400, message=text(CSRF_MESSAGE), request_id=None)),
         E("error-404", "Error pages", "404 not found", "errors/error.html",
-          lambda: _anonymous(status_code=404, message=text(MESSAGES[404]))),
+          lambda: _anonymous(status_code=404, message=text(MESSAGES[404]), request_id=None)),
         E("error-429", "Error pages", "429 too many attempts", "errors/error.html",
-          lambda: _anonymous(status_code=429, message=text(MESSAGES[429]))),
+          lambda: _anonymous(status_code=429, message=text(MESSAGES[429]), request_id=None)),
         E("error-500", "Error pages", "500 our side", "errors/error.html",
           lambda: _anonymous(status_code=500, message=text(UNEXPECTED_MESSAGE), request_id="3f2a9c0d1e4b5a67")),
         # Help articles
