@@ -111,12 +111,13 @@ def disable_user(email):
 @two_step_cli.command("status")
 @click.argument("email")
 def two_step_status(email):
-    """Show an account's two-step verification: state, masked number, Off-until date, lock."""
+    """Show an account's two-step verification: state, masked number, authenticator app, Off-until date, lock."""
     user = _find_user(email)
     state = signin_rules.effective_state(user)
     click.echo(f"Account:   {user.email}{' (disabled)' if user.disabled else ''}")
     click.echo(f"Two-step:  {state}")
     click.echo(f"Number:    {mask_phone(user.phone) or '-'}")
+    click.echo(f"App:       {'added ' + _when(user.totp_added_at) if user.totp_secret else '-'}")
     if state == "off":
         until = signin_rules.off_until(user)
         click.echo(f"Off until: {_when(until) if until else 'Enable is clicked'}")

@@ -6,7 +6,8 @@ schema is owned by the numbered scripts in `migrations/`: `migrate()` applies
 the pending ones, on first start and on `flask --app app db upgrade`.
 
 Rows hold no plain secret: passwords and recovery codes are argon2 hashes,
-passcodes are keyed HMACs, session and verification tokens are SHA-256
+passcodes are keyed HMACs, authenticator-app secrets are sealed with
+AES-GCM (twostep/sealed.py), session and verification tokens are SHA-256
 digests of what the browser holds.
 """
 import contextlib
@@ -14,6 +15,7 @@ import fcntl
 import os
 
 from peewee import (
+    BigIntegerField,
     BooleanField,
     CharField,
     DatabaseProxy,
@@ -223,6 +225,13 @@ class User(BaseModel):
     locale = CharField(max_length=8, null=True)
     # The IANA time zone chosen on the Account page; None: the site's TIME_ZONE (migration 0011).
     time_zone = CharField(max_length=64, null=True)
+    # An authenticator app (migration 0009): its secret sealed with a key derived from
+    # SECRET_KEY (twostep/sealed.py), the last time step accepted (a code works once),
+    # when it was added; and the method the last sign-in used ('sms', 'totp').
+    totp_secret = TextField(null=True)
+    totp_step = BigIntegerField(null=True)
+    totp_added_at = DateTimeField(null=True)
+    second_step_method = CharField(max_length=8, null=True)
 
     # Flask-Login's user protocol.
     is_active = property(lambda self: not self.disabled)
@@ -270,6 +279,8 @@ class Challenge(BaseModel):
     recovery_shown_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow, index=True)
     finished_at = DateTimeField(null=True)
+    # purpose "totp": the sealed secret of an authenticator app being set up (migration 0009).
+    secret = TextField(null=True)
 
 
 class SmsRecord(BaseModel):

@@ -28,6 +28,8 @@ LABELS = {
     "second_step_locked": N_("Two-step verification locked after wrong codes"),
     "two_step_reset": N_("Two-step verification reset by an administrator"),
     "account_disabled": N_("Account disabled by an administrator"),
+    "totp_added": N_("Authenticator app added"),
+    "totp_removed": N_("Authenticator app removed"),
 }
 
 # Built once (models.Prepared): every sign-in and sign-out records an event.
@@ -39,7 +41,7 @@ ADMINISTRATOR = "administrator"
 
 # The changes the user is told about by e-mail (accounts/notices.py).
 MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
-          "recovery_code_new", "signin_recovery", "two_step_reset"}
+          "recovery_code_new", "signin_recovery", "two_step_reset", "totp_added", "totp_removed"}
 
 
 def record(user_id, kind, *, ip="", user_agent="", detail="", actor=""):

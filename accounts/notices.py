@@ -2,9 +2,9 @@
 
 Written for the events in `events.MAILED` (turned on, Enable, Off,
 Unsubscribe, a number change, a new recovery code, a recovery code used to
-sign in, a reset by an administrator), with the time, browser and IP of the
-change. They never hold a code or a full phone number (numbers are masked to
-their last 2 digits).
+sign in, a reset by an administrator, an authenticator app added or
+removed), with the time, browser and IP of the change. They never hold a
+code or a full phone number (numbers are masked to their last 2 digits).
 
 How: `events.record()` runs inside the transaction that makes the change and
 calls `queue_notice()`, which writes the e-mail to the mail queue in that
@@ -48,6 +48,12 @@ MESSAGES = {
     "signin_recovery": (N_("Your recovery code was used to sign in"),
                         N_("Someone signed in to your %(site)s account with your recovery code. "
                            "That code no longer works; a new one was shown after the sign-in.")),
+    "totp_added": (N_("An authenticator app was added"),
+                   N_("An authenticator app was added to your %(site)s account. Its codes now complete "
+                      "a sign-in, beside the SMS passcode.")),
+    "totp_removed": (N_("The authenticator app was removed"),
+                     N_("The authenticator app was removed from your %(site)s account. Its codes no "
+                        "longer complete a sign-in.")),
     "two_step_reset": (N_("Two-step verification was reset by an administrator"),
                        N_("An administrator of %(site)s removed two-step verification from your account, "
                           "and signed out all its sessions. You can sign in with your password and set it up again.")),

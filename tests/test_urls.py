@@ -25,15 +25,19 @@ URLS = [
     ("/reauth", ['GET', 'POST']),
     ("/signin", ['GET', 'POST']),
     ("/signin/another-method", ['GET']),
+    ("/signin/authenticator", ['GET', 'POST']),  # issue 16: the authenticator app's code
     ("/signin/passcode", ['GET', 'POST']),
     ("/signin/recovery", ['GET', 'POST']),
     ("/signin/recovery/kept", ['GET', 'POST']),
     ("/signin/resend", ['POST']),
+    ("/signin/text-message", ['POST']),  # issue 16: "Try another method" -> SMS when none was sent yet
     ("/signout", ['POST']),
     ("/signup", ['GET', 'POST']),
     ("/static/<path:filename>", ['GET']),
     ("/two-step/<purpose>/passcode", ['GET', 'POST']),
     ("/two-step/<purpose>/resend", ['POST']),
+    ("/two-step/authenticator", ['GET', 'POST']),  # issue 16: add an authenticator app
+    ("/two-step/authenticator/remove", ['GET', 'POST']),
     ("/two-step/confirm", ['GET', 'POST']),
     ("/two-step/enable", ['GET', 'POST']),
     ("/two-step/number", ['GET', 'POST']),
@@ -46,6 +50,7 @@ URLS = [
     ("/two-step/unsubscribe", ['GET', 'POST']),
     # Issue 14: the step-up before a sensitive change (views/step_up.py).
     ("/two-step/verify", ['GET', 'POST']),
+    ("/two-step/verify/authenticator", ['GET', 'POST']),  # issue 16: the step-up with the app's code
     ("/two-step/verify/passcode", ['GET', 'POST']),
     ("/two-step/verify/recovery", ['GET', 'POST']),
     ("/two-step/verify/resend", ['POST']),

@@ -59,11 +59,13 @@ def signup():
 
 
 def two_step_summary(user):
-    """What the Two-step verification section shows: state, masked number, Off-until date."""
+    """What the Two-step verification section shows: state, masked number, Off-until date, authenticator app."""
     return {
         "state": signin_rules.effective_state(user),
         "masked_phone": show_phone(user.phone, masked=True),
         "off_until": signin_rules.off_until(user),
+        # The authenticator app beside SMS: None, or when it was added.
+        "app_added": user.totp_added_at if getattr(user, "totp_secret", None) else None,
     }
 
 

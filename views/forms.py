@@ -47,6 +47,13 @@ class PasscodeForm(FlaskForm):
                                                            Length(max=20, message=TOO_LONG)])
 
 
+class AppCodeForm(FlaskForm):
+    """The 6-digit code an authenticator app shows."""
+
+    code = StringField(_l("6-digit code"), validators=[DataRequired(_l("Enter the 6-digit code your authenticator app shows.")),
+                                                       Length(max=20, message=TOO_LONG)])
+
+
 class RecoveryCodeForm(FlaskForm):
     code = StringField(_l("Recovery code"), validators=[DataRequired(_l("Enter your recovery code.")),
                                                         Length(max=40, message=TOO_LONG)])

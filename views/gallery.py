@@ -23,11 +23,11 @@ import help_articles
 from accounts import notices
 from core.clock import now
 from core.phones import PHONE_INVALID, PhoneRejected
-from twostep import challenges, refusals
+from twostep import challenges, refusals, totp
 from twostep.codes import format_recovery_code, new_recovery_code
 from views.error_pages import CSRF_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
-from views.forms import (ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm,
-                         SignUpForm, TimeZoneForm, VoteForm)
+from views.forms import (AppCodeForm, ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm,
+                         SignInForm, SignUpForm, TimeZoneForm, VoteForm)
 from views.htmx import FRAGMENT_BLOCK, page
 from views import messages
 from views.account import event_detail, event_labels
@@ -106,9 +106,23 @@ def _sample_code():
     return format_recovery_code(new_recovery_code())
 
 
-def _two_step(state, off_until=None):
+def _two_step(state, off_until=None, app_added=None):
     return {"state": state, "masked_phone": show_phone(SAMPLE_PHONE, masked=True) if state != "none" else "",
-            "off_until": off_until}
+            "off_until": off_until, "app_added": app_added}
+
+
+def _methods(methods, sms_sent, error=None):
+    return {"methods": methods, "sms_sent": sms_sent, "masked_phone": show_phone(SAMPLE_PHONE, masked=True),
+            "form": ButtonForm(prefix="sms"), "error": error}
+
+
+SAMPLE_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # a sample only, never an account's
+
+
+def _app_setup(error=None):
+    uri = totp.provisioning_uri(SAMPLE_TOTP_SECRET, _user().email, policy().site_name)
+    return {"form": AppCodeForm(), "error": error, "grouped_secret": totp.group(SAMPLE_TOTP_SECRET),
+            "qr_svg": totp.qr_svg(uri, text(messages.QR_TITLE)), "site_name": policy().site_name}
 
 
 def _events():
@@ -191,7 +205,22 @@ def _entries():
           lambda: _anonymous(**_passcode(error=_err(refusals.SendFailed()), expires_in=0))),
         E("signin-passcode-resent", "Sign-in passcode", "after Resend (message)", "signin/passcode.html",
           lambda: _anonymous(**_passcode(cooldown=p().resend_cooldown)), flashes=(("info", messages.RESENT),)),
-        E("another-method", "Try another method", "choices", "signin/another_method.html", lambda: _anonymous()),
+        E("another-method", "Try another method", "choices", "signin/another_method.html",
+          lambda: _anonymous(**_methods(["sms"], sms_sent=True))),
+        E("another-method-app", "Try another method", "with an authenticator app, no SMS sent yet",
+          "signin/another_method.html", lambda: _anonymous(**_methods(["sms", "totp"], sms_sent=False))),
+        E("another-method-app-cap", "Try another method", "error: SMS cap reached",
+          "signin/another_method.html",
+          lambda: _anonymous(**_methods(["sms", "totp"], sms_sent=False,
+                                        error=_err(refusals.SmsCapReached(3600, refusals.CAP_ACCOUNT_HOUR))))),
+        E("signin-app", "Authenticator app code", "empty", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=None)),
+        E("signin-app-wrong", "Authenticator app code", "error: wrong code", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=_err(refusals.TwoStepError(refusals.TOTP_WRONG)))),
+        E("signin-app-used", "Authenticator app code", "error: code already used", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=_err(refusals.TwoStepError(refusals.TOTP_USED)))),
+        E("signin-app-locked", "Authenticator app code", "locked after wrong codes", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=_err(refusals.Locked(14 * 60)))),
         E("signin-recovery", "Recovery code entry", "empty", "signin/recovery.html",
           lambda: _anonymous(form=RecoveryCodeForm(), error=None)),
         E("signin-recovery-wrong", "Recovery code entry", "error: wrong code", "signin/recovery.html",
@@ -213,6 +242,10 @@ def _entries():
         E("account-on", "Account", "two-step on", "account/personal.html",
           lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm(), **_tz()),
           flashes=(("info", messages.TWO_STEP_ON),)),
+        E("account-on-app", "Account", "two-step on, with an authenticator app", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), button_form=ButtonForm(),
+                             two_step=_two_step("on", app_added=now() - datetime.timedelta(days=3)), **_tz()),
+          flashes=(("info", messages.TOTP_ADDED),)),
         E("account-off-until", "Account", "Off until a date", "account/personal.html",
           lambda: _signed_in(tab="personal", user=_user(), button_form=ButtonForm(), **_tz(),
                              two_step=_two_step("off", now() + datetime.timedelta(days=p().off_max_days or 7)))),
@@ -266,6 +299,12 @@ def _entries():
                              error=_err(refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY)))),
         E("enable-passcode", "Enable", "passcode", "settings/passcode.html",
           lambda: _signed_in(purpose="enable", **_settings_passcode("enable"))),
+        E("authenticator-setup", "Authenticator app", "QR code and key", "settings/authenticator.html",
+          lambda: _signed_in(**_app_setup())),
+        E("authenticator-setup-wrong", "Authenticator app", "error: wrong first code", "settings/authenticator.html",
+          lambda: _signed_in(**_app_setup(error=_err(refusals.TwoStepError(refusals.TOTP_SETUP_WRONG))))),
+        E("authenticator-remove", "Authenticator app", "remove, confirm", "settings/authenticator_remove.html",
+          lambda: _signed_in(form=ButtonForm(), error=None)),
         E("unsubscribe", "Unsubscribe", "confirm", "settings/unsubscribe.html",
           lambda: _signed_in(form=ButtonForm(), error=None)),
         E("new-recovery-code", "New recovery code", "confirm", "settings/new_recovery_code.html",
@@ -282,12 +321,22 @@ def _entries():
           lambda: _signed_in(purpose="change", **_settings_passcode("change", error=_err(refusals.WrongCode(4))))),
         # Step-up before Off, Unsubscribe, a new number, a new recovery code (after "Confirm your password")
         E("step-up", "Step-up", "send a passcode to the current number", "settings/verify.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True))),
+          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+                             has_app=False)),
+        E("step-up-with-app", "Step-up", "the account has an authenticator app", "settings/verify.html",
+          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+                             has_app=True)),
+        E("step-up-app", "Step-up", "authenticator app's code", "settings/verify_authenticator.html",
+          lambda: _signed_in(form=AppCodeForm(), error=None)),
+        E("step-up-app-used", "Step-up", "authenticator app, error: code already used",
+          "settings/verify_authenticator.html",
+          lambda: _signed_in(form=AppCodeForm(), error=_err(refusals.TwoStepError(refusals.TOTP_USED)))),
         E("step-up-error", "Step-up", "error: SMS cap", "settings/verify.html",
-          lambda: _signed_in(form=ButtonForm(), masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+          lambda: _signed_in(form=ButtonForm(), masked_phone=show_phone(SAMPLE_PHONE, masked=True), has_app=False,
                              error=_err(refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY)))),
         E("step-up-expired", "Step-up", "passcode step expired, start again", "settings/verify.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True)),
+          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+                             has_app=False),
           flashes=(("error", messages.STEP_EXPIRED),)),
         E("step-up-passcode", "Step-up", "passcode", "settings/verify_passcode.html",
           lambda: _signed_in(**_passcode())),
