@@ -498,15 +498,17 @@ def statement_counts():
     execute_sql, commit = database.execute_sql, database.commit
     write = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.I)
 
+    thread = threading.get_ident()  # the requests' (the test client runs them here), not a background sender's
+
     def counted_execute(sql, params=None, *args, **kwargs):
-        if step[0]:
+        if step[0] and threading.get_ident() == thread:
             statements, commits = counts.get(step[0], (0, 0))
             autocommit = bool(write.match(sql)) and database.transaction_depth() == 0
             counts[step[0]] = (statements + 1, commits + autocommit)
         return execute_sql(sql, params, *args, **kwargs)
 
     def counted_commit(*args, **kwargs):
-        if step[0]:
+        if step[0] and threading.get_ident() == thread:
             statements, commits = counts.get(step[0], (0, 0))
             counts[step[0]] = (statements, commits + 1)
         return commit(*args, **kwargs)

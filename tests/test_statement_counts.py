@@ -12,6 +12,7 @@ outside a transaction, which the database commits on its own.
 """
 import contextlib
 import re
+import threading
 
 import pytest
 
@@ -49,6 +50,7 @@ class Counter:
     @contextlib.contextmanager
     def counting(self):
         self.statements = self.commits = 0
+        self.thread = threading.get_ident()  # the request's: a background thread (the mail sender) is not counted
         self.active = True
         try:
             yield self
@@ -60,14 +62,14 @@ class Counter:
         execute_sql, commit = database.execute_sql, database.commit
 
         def counted_execute(sql, params=None, *args, **kwargs):
-            if self.active:
+            if self.active and threading.get_ident() == self.thread:
                 self.statements += 1
                 if WRITE_RE.match(sql) and database.transaction_depth() == 0:
                     self.commits += 1  # autocommitted
             return execute_sql(sql, params, *args, **kwargs)
 
         def counted_commit(*args, **kwargs):
-            if self.active:
+            if self.active and threading.get_ident() == self.thread:
                 self.commits += 1
             return commit(*args, **kwargs)
 
