@@ -11,10 +11,11 @@ import logging
 
 from models import Challenge, User, db
 from sms import SmsError
-from twostep import clock, limits
+from twostep import clock, events, limits
 from twostep.codes import new_passcode, new_token, passcode_hash, passcode_matches, read_passcode, token_digest
 from twostep.translations import catalog
-from twostep.errors import CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, SendFailed, WrongCode
+from twostep.errors import (CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, FlowExpired,
+                            SendFailed, TooManyTries, WrongCode)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,18 @@ def finish(challenge):
     """Close the challenge; True for the one request that closed it (double submits lose)."""
     return bool(Challenge.update(finished_at=clock.now())
                 .where(Challenge.id == challenge.id, Challenge.finished_at.is_null()).execute())
+
+
+def close_open(user_id):
+    """End every verification of the account still in progress (sign-in, set-up, Enable, new number).
+
+    Called inside the transaction of a change that makes them stale: a new
+    number, Off, Unsubscribe, a new recovery code, an administrator's reset.
+    A pending sign-in started before the change (perhaps by someone who knew
+    the password) must not go on to send a code to the old number.
+    """
+    return (Challenge.update(finished_at=clock.now())
+            .where(Challenge.user == user_id, Challenge.finished_at.is_null()).execute())
 
 
 def passcode_message(policy, code, locale="en"):
@@ -83,6 +96,7 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
     provider refused or did not answer; the code is voided so the user can
     simply try again).
     """
+    current_number_or_expired(challenge)
     wait = cooldown_left(policy, challenge)
     if wait:
         raise Cooldown(wait)
@@ -128,10 +142,39 @@ def _undo_issue(record, challenge, code_hash, status):
             Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()
 
 
-def verify_passcode(policy, challenge, raw, on_success=lambda: None):
+def current_number_or_expired(challenge):
+    """Refuse a sign-in or Enable whose number is no longer the account's (changed, removed, reset).
+
+    Those verifications send to and trust the account's confirmed number: one
+    opened before a change must not send the code to the old number, nor let
+    a code from it complete anything.
+    """
+    if challenge.purpose in ("signin", "enable"):
+        phone = User.select(User.phone).where(User.id == challenge.user_id).scalar()
+        if not phone or phone != challenge.phone:
+            with db.atomic():
+                finish(challenge)
+            raise FlowExpired()
+
+
+def note_wrong_code(challenge, failures, *, ip="", user_agent=""):
+    """Tell the owner when a correct password is followed by a wrong code (inside the failure's transaction).
+
+    Once per pending sign-in, on its first wrong code; mailed at most once an
+    hour, so that someone who has the password cannot flood the owner's inbox.
+    """
+    if challenge.purpose != "signin" or failures != 1:
+        return
+    recently = events.happened_since(challenge.user_id, "second_step_failed", clock.now() - datetime.timedelta(hours=1))
+    events.record(challenge.user_id, "second_step_failed", ip=ip, user_agent=user_agent, mail=not recently)
+
+
+def verify_passcode(policy, challenge, raw, on_success=lambda: None, *, ip="", user_agent=""):
     """Check the typed passcode; when right, use it up and run `on_success` in the same transaction.
 
-    Raises CodeFormat (not counted), Locked, CodeExpired, CodeVoided or WrongCode.
+    Raises CodeFormat (not counted), Locked, CodeExpired, CodeVoided,
+    WrongCode, TooManyTries (this verification had LOCKOUT_FAILURES wrong
+    codes and is over) or FlowExpired (the account's number changed).
     """
     code = read_passcode(raw)
     if code is None:
@@ -142,30 +185,43 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None):
         raise CodeVoided()
     if clock.now() > current.code_sent_at + datetime.timedelta(seconds=policy.passcode_ttl):
         raise CodeExpired()
+    current_number_or_expired(current)
     # One transaction from counting the try to using the code up: the row locks
     # (PostgreSQL) or the write lock (SQLite) make parallel checks of one code
-    # take turns, and a whole check costs a single commit.
+    # take turns, and a whole check costs a single commit. A request that dies
+    # half-way rolls its counts back with it.
+    ended = False
     with db.atomic():
         counted = (Challenge.update(attempts=Challenge.attempts + 1)
                    .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
-                          Challenge.attempts < policy.passcode_max_attempts, Challenge.verified_at.is_null())
+                          Challenge.attempts < policy.passcode_max_attempts, Challenge.verified_at.is_null(),
+                          Challenge.failures < policy.lockout_failures)
                    .execute())
         if not counted:
-            raise CodeVoided()
-        limits.claim_try(policy, current.user_id)  # Locked rolls the count back too
-        if passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
-            used = (Challenge.update(verified_at=clock.now(), code_hash=None)
-                    .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
-                           Challenge.verified_at.is_null())
-                    .execute())
-            if not used:
+            ended = limits.end_if_used_up(policy, current.id)
+            if not ended:
                 raise CodeVoided()
-            limits.record_success(current.user_id)
-            challenge.verified_at = clock.now()
-            return on_success()
-        # Wrong: the try and the failure are committed before the answer.
-        limits.record_failure(policy, current.user_id)
-        attempts = Challenge.select(Challenge.attempts).where(Challenge.id == current.id).scalar() or 0
+        else:
+            limits.claim_try(policy, current.user_id)  # Locked rolls the count back too
+            if passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
+                used = (Challenge.update(verified_at=clock.now(), code_hash=None)
+                        .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
+                               Challenge.verified_at.is_null())
+                        .execute())
+                if not used:
+                    raise CodeVoided()
+                limits.record_success(current.user_id)
+                challenge.verified_at = clock.now()
+                return on_success()
+            # Wrong: the try, the failure and the owner's notice are committed before the answer.
+            Challenge.update(failures=Challenge.failures + 1).where(Challenge.id == current.id).execute()
+            limits.record_failure(policy, current.user_id, ip=ip, user_agent=user_agent)
+            attempts, failures = (Challenge.select(Challenge.attempts, Challenge.failures)
+                                  .where(Challenge.id == current.id).tuples().get())
+            note_wrong_code(current, failures, ip=ip, user_agent=user_agent)
+            ended = limits.end_if_used_up(policy, current.id)
+    if ended:
+        raise TooManyTries()
     left = policy.passcode_max_attempts - attempts
     if left <= 0:
         raise CodeVoided(CODE_WRONG_AND_VOIDED)

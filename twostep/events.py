@@ -26,6 +26,8 @@ LABELS = {
     "number_changed": N_("Phone number changed"),
     "recovery_code_new": N_("New recovery code issued"),
     "second_step_locked": N_("Two-step verification locked after wrong codes"),
+    "second_step_failed": N_("Wrong code after a correct password"),
+    "reauth_failed": N_("Wrong password when confirming a change"),
     "two_step_reset": N_("Two-step verification reset by an administrator"),
     "account_disabled": N_("Account disabled by an administrator"),
 }
@@ -35,24 +37,26 @@ ADMINISTRATOR = "administrator"
 
 # The changes the user is told about by e-mail (twostep/notices.py).
 MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
-          "signin_recovery", "two_step_reset"}
+          "signin_recovery", "two_step_reset", "second_step_failed", "second_step_locked"}
 
 # Events recorded since `start_collecting()`, for the e-mails sent after commit.
 # A context variable, so each request (thread) collects only its own.
 _collected = contextvars.ContextVar("security_events_to_mail", default=None)
 
 
-def record(user_id, kind, *, ip="", user_agent="", detail="", actor=""):
+def record(user_id, kind, *, ip="", user_agent="", detail="", actor="", mail=True):
     """Store one event; call it inside the transaction that makes the change.
 
     `actor` is empty when the user made the change, "administrator" for the CLI.
+    `mail=False` keeps a kind that is normally mailed off the mail (e.g. one
+    warning an hour is enough).
     """
     event = SecurityEvent.create(user=user_id, kind=kind, detail=detail[:255], ip=(ip or "")[:45],
                                  user_agent=(user_agent or "")[:255], created_at=clock.now(), actor=actor[:32])
     log.info("security event=%s user=%s ip=%s by=%s at=%sZ", kind, user_id, ip, actor or "user",
              event.created_at.isoformat())
     collected = _collected.get()
-    if collected is not None and kind in MAILED:
+    if collected is not None and kind in MAILED and mail:
         collected.append(event)
     return event
 
@@ -71,6 +75,12 @@ def stop_collecting(token):
     collected = _collected.get() or []
     _collected.reset(token)
     return collected
+
+
+def happened_since(user_id, kind, since):
+    """True when the account has an event of `kind` at or after `since`."""
+    return SecurityEvent.select().where(SecurityEvent.user == user_id, SecurityEvent.kind == kind,
+                                        SecurityEvent.created_at >= since).exists()
 
 
 def recent(user_id, limit=50):

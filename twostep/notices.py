@@ -45,6 +45,13 @@ MESSAGES = {
     "signin_recovery": (N_("Your recovery code was used to sign in"),
                         N_("Someone signed in to your %(site)s account with your recovery code. "
                            "That code no longer works; a new one was shown after the sign-in.")),
+    "second_step_failed": (N_("A wrong code was entered after your password"),
+                           N_("Someone entered your %(site)s password correctly, then a wrong passcode or "
+                              "recovery code. If it was not you, your password is known to someone else.")),
+    "second_step_locked": (N_("Passcodes for your account are locked"),
+                           N_("After too many wrong passcodes following a correct password, passcodes for your "
+                              "%(site)s account are locked for a while. You can still sign in with your "
+                              "recovery code.")),
     "two_step_reset": (N_("Two-step verification was reset by an administrator"),
                        N_("An administrator of %(site)s removed two-step verification from your account, "
                           "and signed out all its sessions. You can sign in with your password and set it up again.")),

@@ -5,11 +5,16 @@ and expires after PENDING_SIGNIN_MINUTES. Only a correct passcode or
 recovery code for that challenge completes the sign-in, and it does so in the
 same transaction that uses the code up.
 """
-from models import User, db
+import datetime
+import logging
+
+from models import Challenge, User, db
 from twostep import challenges, clock, events, limits
 from twostep.codes import hash_recovery_code, new_recovery_code, read_recovery_code, recovery_code_matches
 from twostep import errors
-from twostep.errors import FlowExpired, TwoStepError, WrongRecoveryCode
+from twostep.errors import FlowExpired, TooManyTries, TwoStepError, WrongRecoveryCode
+
+log = logging.getLogger(__name__)
 
 
 def effective_state(user, now=None):
@@ -45,13 +50,13 @@ def pending(policy, token):
 def send_code(policy, sender, challenge, *, ip, locale="en"):
     """Send (or resend) the sign-in passcode to the account's confirmed number, written in `locale`.
 
-    Nothing is sent while the second step is locked: the code could not be used anyway.
+    Nothing is sent while passcodes are locked: the code could not be used anyway.
     """
     limits.ensure_not_locked(User.get_by_id(challenge.user_id))
     challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=True, locale=locale)
 
 
-def complete_with_passcode(policy, challenge, raw_code, start_session):
+def complete_with_passcode(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
     """Check the passcode; when right, finish the challenge and call `start_session()` in one transaction."""
 
     def finish():
@@ -59,38 +64,67 @@ def complete_with_passcode(policy, challenge, raw_code, start_session):
             raise FlowExpired()
         return start_session()
 
-    return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish)
+    return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish, ip=ip, user_agent=user_agent)
+
+
+def _just_used(policy, user, code):
+    """True when `code` is the recovery code that signed in a moment ago (a double submit or a replay)."""
+    if not user.previous_recovery_hash or not user.recovery_used_at:
+        return False
+    if user.recovery_used_at < clock.now() - datetime.timedelta(minutes=policy.pending_signin_minutes):
+        return False
+    return recovery_code_matches(user.previous_recovery_hash, code)
 
 
 def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
     """Sign in with the recovery code: it is used up and a new one replaces it.
 
     Returns (start_session's result, the new recovery code to show once).
+
+    The account's passcode lock does not apply: 80 random bits cannot be
+    guessed, so the owner can always get in this way (and a success ends the
+    lock). Wrong codes count against this pending sign-in only, which ends
+    after LOCKOUT_FAILURES of them. A replay of the code that just succeeded
+    is "already used", never a wrong guess.
     """
     code = read_recovery_code(raw_code)
     if code is None:
         raise TwoStepError(errors.RECOVERY_FORMAT)
-    user = User.get_by_id(challenge.user_id)
-    limits.ensure_not_locked(user)
-    limits.claim_try(policy, user.id)
-    if not recovery_code_matches(user.recovery_hash, code):
-        limits.record_failure(policy, user.id)
-        raise WrongRecoveryCode()
-    new_code = new_recovery_code()
-    new_hash = hash_recovery_code(new_code)  # hashed before the transaction: it is deliberately slow
+    if not limits.claim_challenge_try(policy, challenge.id):
+        if limits.end_if_used_up(policy, challenge.id):
+            raise TooManyTries()
+        raise FlowExpired()
+    settled = False
     try:
+        user = User.get_by_id(challenge.user_id)
+        if not recovery_code_matches(user.recovery_hash, code):
+            if _just_used(policy, user, code):
+                raise WrongRecoveryCode(errors.RECOVERY_USED)
+            with db.atomic():
+                failures = Challenge.select(Challenge.failures).where(Challenge.id == challenge.id).scalar() or 0
+                challenges.note_wrong_code(challenge, failures, ip=ip, user_agent=user_agent)
+                ended = limits.end_if_used_up(policy, challenge.id)
+            settled = True
+            log.info("wrong recovery code: user=%s ip=%s", user.id, ip)
+            if ended:
+                raise TooManyTries()
+            raise WrongRecoveryCode()
+        new_code = new_recovery_code()
+        new_hash = hash_recovery_code(new_code)  # hashed before the transaction: it is deliberately slow
         with db.atomic():
             # Conditional on the hash just checked: of parallel uses, one wins. The
             # challenge row is locked before the account's, in the same order as a
             # passcode check, so the two cannot deadlock on PostgreSQL.
             if not challenges.finish(challenge) or not (
-                    User.update(recovery_hash=new_hash)
+                    User.update(recovery_hash=new_hash, previous_recovery_hash=user.recovery_hash,
+                                recovery_used_at=clock.now())
                     .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute()):
                 raise WrongRecoveryCode(errors.RECOVERY_USED)
             limits.record_success(user.id)
             events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
             result = start_session()
-    except WrongRecoveryCode:
-        limits.release_try(user.id)  # a right code that lost the race is not a wrong guess
-        raise
+    finally:
+        if not settled:
+            # Not a wrong guess: the right code, a replay, a right code that lost the race, or an error.
+            limits.release_challenge_try(challenge.id)
     return result, new_code

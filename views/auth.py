@@ -6,10 +6,12 @@ nothing is signed in until that step succeeds.
 """
 import logging
 
-from flask import Blueprint, abort, current_app, flash, request, session, url_for
+from flask import Blueprint, abort, after_this_request, current_app, flash, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 import accounts
+from models import db
 from twostep import events
 from twostep import signin as signin_rules
 from twostep.errors import TwoStepError
@@ -17,7 +19,7 @@ from views import messages
 from views.forms import PasswordForm, SignInForm, SignUpForm, first_error
 from views.htmx import go, go_full, page
 from views.i18n import chosen_locale, error_text, locale, text
-from views.limiter import limit_posts
+from views.limiter import limit_posts, limit_signups
 from views.web import auth_session, client_ip, policy, safe_next, sender, user_agent, who
 
 bp = Blueprint("auth", __name__)
@@ -30,6 +32,7 @@ def start_signed_in_session(user):
     session.clear()  # drops any pre-sign-in state and the old CSRF token
     session["sid"] = accounts.start_session(user.id, ip=client_ip(), user_agent=user_agent())
     login_user(user)
+    remember_device(user.id)
 
 
 def renew_session_token():
@@ -39,8 +42,54 @@ def renew_session_token():
         session["sid"] = fresh
 
 
+DEVICE_DAYS = 365
+
+
+def _device_cookie_name():
+    return "__Host-device" if current_app.config["SESSION_COOKIE_SECURE"] else "device"
+
+
+def _device_signer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
+
+
+def remember_device(user_id):
+    """Mark this browser as one `user_id` has signed in from (a signed cookie, no secret in it).
+
+    Wrong passwords typed by others slow down sign-in for the account's
+    address; a browser the owner has signed in from before is exempt, so
+    nobody can lock the owner out just by knowing their e-mail address
+    (OWASP's "device cookie" defence).
+    """
+    value = _device_signer().dumps(int(user_id))
+
+    @after_this_request
+    def _set(response):
+        response.set_cookie(_device_cookie_name(), value, max_age=DEVICE_DAYS * 24 * 3600, httponly=True,
+                            samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"], path="/")
+        return response
+
+
+def known_device_user():
+    """The account id this browser has signed in to before, or None."""
+    value = request.cookies.get(_device_cookie_name())
+    if not value:
+        return None
+    try:
+        return int(_device_signer().loads(value, max_age=DEVICE_DAYS * 24 * 3600))
+    except (BadSignature, ValueError, TypeError):
+        return None
+
+
+def _throttled(template, refusal, **context):
+    response = page(template, status=429, error=error_text(refusal), **context)
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 @limit_posts
+@limit_signups
 def signup():
     """Create an account (switched off with ALLOW_SIGNUP=0)."""
     if not current_app.config["ALLOW_SIGNUP"]:
@@ -68,7 +117,12 @@ def signin():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        user = current_app.extensions["authenticator"].authenticate(form.email.data, form.password.data)
+        try:
+            user = current_app.extensions["authenticator"].authenticate(
+                form.email.data, form.password.data, policy=policy(), known_device_user=known_device_user())
+        except accounts.PasswordThrottled as refusal:
+            log.info("sign-in refused: password tries for this address must wait ip=%s", client_ip())
+            return _throttled("auth/signin.html", refusal, form=form)
         if user is None:
             # For the operator, never the email typed (it may be a password typed in the wrong box).
             log.info("sign-in refused: wrong email or password ip=%s", client_ip())
@@ -87,6 +141,9 @@ def signin():
 def _begin_second_step(user):
     """Open the pending sign-in, send the first passcode, and show the passcode screen."""
     challenge, token = signin_rules.begin(user)
+    # Whoever this browser was signed in as, that server-side session ends here,
+    # as it does on the path without two-step verification.
+    accounts.end_session(session.get("sid"))
     session.clear()
     session["signin"] = token
     try:
@@ -118,9 +175,18 @@ def reauth():
     error = None
     target = safe_next(request.values.get("next"), url_for("account.personal"))
     if form.validate_on_submit():
-        if current_app.extensions["authenticator"].check_password(current_user, form.password.data):
+        try:
+            right = current_app.extensions["authenticator"].check_password(current_user, form.password.data,
+                                                                           policy=policy())
+        except accounts.PasswordThrottled as refusal:
+            return _throttled("auth/reauth.html", refusal, form=form, next=target)
+        if right:
             accounts.password_confirmed(session.get("sid"))
             return go(target)
+        # A wrong password from a signed-in browser may be a stolen session guessing: on the record.
+        with db.atomic():
+            events.record(current_user.id, "reauth_failed", **who())
+        log.warning("re-authentication failed: user=%s ip=%s", current_user.id, client_ip())
         error = text(messages.REAUTH_WRONG)
     elif form.is_submitted():
         error = first_error(form)

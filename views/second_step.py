@@ -58,7 +58,8 @@ def passcode():
     form = PasscodeForm()
     if form.validate_on_submit():
         try:
-            signin_rules.complete_with_passcode(policy(), challenge, form.code.data, lambda: _complete(challenge))
+            signin_rules.complete_with_passcode(policy(), challenge, form.code.data, lambda: _complete(challenge),
+                                                **who())
         except TwoStepError as error:
             return refused("signin/passcode.html", error, **_passcode_context(challenge, form))
         return go_full(url_for("main.dashboard"))

@@ -89,7 +89,7 @@ def passcode():
     form = PasscodeForm()
     if form.validate_on_submit():
         try:
-            challenges.verify_passcode(policy(), challenge, form.code.data)
+            challenges.verify_passcode(policy(), challenge, form.code.data, **who())
         except TwoStepError as error:
             return refused("two_step/passcode.html", error, **_passcode_context(challenge, form))
         return go(url_for("two_step.recovery"))
