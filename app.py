@@ -22,9 +22,9 @@ from models import init_database, migrate, release_connections
 from sms import make_sender
 from twostep.policy import Policy
 from views import i18n, messages, register_blueprints
-from views.errors import register_error_handlers
+from views.error_pages import register_error_handlers
 from views.limiter import limiter
-from views.notices import register_security_mail
+from views.security_mail import register_security_mail
 from views.security_headers import register_security_headers
 
 csrf = CSRFProtect()
@@ -158,7 +158,7 @@ def _configure_logging(app):
 
 def _configure_login(app):
     login_manager.init_app(app)
-    login_manager.login_view = "auth.signin"
+    login_manager.login_view = "signin.password"
     login_manager.login_message = messages.PLEASE_SIGN_IN
     login_manager.localize_callback = gettext
     # Our own server-side sessions replace Flask-Login's cookie checks.

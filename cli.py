@@ -3,6 +3,7 @@
   users create EMAIL --password PW [--name NAME]
   users list
   users disable EMAIL          (also ends the account's sessions)
+  users unthrottle EMAIL       (new browsers may try the password again at once)
   two-step status EMAIL        (state, masked number, Off-until date, lock; never the number or a code)
   two-step reset EMAIL [--yes] (for a user who lost both phone and recovery code)
   db upgrade
@@ -21,9 +22,11 @@ from flask.cli import AppGroup
 
 import accounts
 from models import User, migrate
-from twostep import clock, events, notices, switches
+from accounts import events, notices
+from core import clock
+from twostep import settings as settings_rules
 from twostep import signin as signin_rules
-from twostep.phones import mask_phone
+from core.phones import mask_phone
 
 users_cli = AppGroup("users", help="Manage accounts.")
 db_cli = AppGroup("db", help="Manage the database schema.")
@@ -54,7 +57,7 @@ def _find_user(email):
 
 
 def _mail_after(work):
-    """Run `work()`, then send the security e-mails for what it committed (see twostep/notices.py)."""
+    """Run `work()`, then send the security e-mails for what it committed (see accounts/notices.py)."""
     token = events.start_collecting()
     try:
         result = work()
@@ -95,6 +98,19 @@ def disable_user(email):
         click.echo(f"{user.email} was already disabled; any sessions left have been ended.")
 
 
+@users_cli.command("unthrottle")
+@click.argument("email")
+def unthrottle_user(email):
+    """Let new browsers try this address's password again at once (after wrong passwords by others).
+
+    For an owner whose only browsers are new ones, after someone else typed
+    100 wrong passwords in a row for the address. Check who is asking first.
+    """
+    user = _find_user(email)
+    accounts.clear_password_failures(current_app.extensions["policy"], user.email)
+    click.echo(f"Wrong passwords for {user.email} forgotten: any browser may try again now.")
+
+
 @two_step_cli.command("status")
 @click.argument("email")
 def two_step_status(email):
@@ -130,7 +146,7 @@ def two_step_reset(email, yes):
     if not yes:
         click.confirm(f"Remove two-step verification from {user.email}? Anyone with its password can then sign in",
                       abort=True)
-    ended = _mail_after(lambda: switches.reset_by_administrator(user))
+    ended = _mail_after(lambda: settings_rules.reset_by_administrator(user))
     click.echo(f"Two-step verification removed from {user.email}; {ended} session(s) ended. "
                "The user can sign in with the password and set it up again.")
 

@@ -9,8 +9,8 @@ database, and a vote is one upsert in one transaction, so two quick clicks
 from peewee import fn
 
 from models import HelpVote, db
-from twostep import clock
-from twostep.errors import N_
+from core import clock
+from core.refusals import N_
 
 # slug -> title (a catalog message id; the views translate it). The slug is the URL (/help/<slug>) and the key of the votes.
 ARTICLES = {

@@ -124,7 +124,7 @@ def _sqlite_migration_lock():
 
 
 def utcnow():
-    """Naive UTC now; the domain uses twostep.clock instead so tests can move time."""
+    """Naive UTC now; the domain uses core.clock instead so tests can move time."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
@@ -295,7 +295,7 @@ class PasswordThrottle(BaseModel):
 
 
 class RateLimitCounter(BaseModel):
-    """Flask-Limiter's fixed-window counters (views/limit_storage.py): one row per key and window."""
+    """Flask-Limiter's fixed-window counters (twostep/limit_storage.py): one row per key and window."""
 
     key = CharField(max_length=255, primary_key=True)
     count = IntegerField(default=0)

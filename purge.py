@@ -6,16 +6,20 @@ Nothing here is needed by a rule any more when it goes:
     half-way for a day simply starts again at the phone step;
   - SMS records past the retention (default 30 days; the caps look back one day);
   - outbox messages (development SMS) older than a day;
-  - sessions signed out or revoked longer ago than the retention.
+  - sessions signed out or revoked longer ago than the retention;
+  - request-limit counters whose window is over, and runs of wrong passwords
+    nobody has added to for a day (except those at the 100-in-a-row stop).
 Accounts and their security activity are kept.
 
 Rows go in small batches, each its own transaction, so a purge of a big
 backlog never holds SQLite's write lock for long while people sign in.
 """
 import datetime
+import time
 
-from models import AuthSession, Challenge, OutboxMessage, SmsRecord, db
-from twostep import clock
+from accounts import MAX_CONSECUTIVE_PASSWORD_FAILURES
+from models import AuthSession, Challenge, OutboxMessage, PasswordThrottle, RateLimitCounter, SmsRecord, db
+from core import clock
 
 BATCH = 1000
 MIN_SMS_DAYS = 2  # the SMS caps count the last 24 hours; keep a margin
@@ -25,8 +29,9 @@ def _delete_in_batches(model, condition):
     deleted = 0
     while True:
         with db.atomic():
-            ids = model.select(model.id).where(condition).limit(BATCH)
-            count = model.delete().where(model.id.in_(ids)).execute()
+            key = model._meta.primary_key
+            ids = [row[0] for row in model.select(key).where(condition).limit(BATCH).tuples()]
+            count = model.delete().where(key.in_(ids)).execute() if ids else 0
         deleted += count
         if count < BATCH:
             return deleted
@@ -48,4 +53,9 @@ def purge(*, challenge_hours=24, sms_days=30, outbox_hours=24, session_days=30, 
             OutboxMessage, OutboxMessage.created_at < now - datetime.timedelta(hours=outbox_hours)),
         "auth_session": _delete_in_batches(
             AuthSession, AuthSession.revoked_at < now - datetime.timedelta(days=session_days)),
+        # Flask-Limiter's windows run on the wall clock (time.time()), not the rules' clock.
+        "rate_limit_counter": _delete_in_batches(RateLimitCounter, RateLimitCounter.expires_at < time.time()),
+        "password_throttle": _delete_in_batches(
+            PasswordThrottle, (PasswordThrottle.updated_at < now - datetime.timedelta(days=1))
+            & (PasswordThrottle.failures < MAX_CONSECUTIVE_PASSWORD_FAILURES)),
     }

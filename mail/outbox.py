@@ -5,7 +5,7 @@ debug mode /dev/mail lists the messages.
 """
 import logging
 
-from mail import Mailer
+from mail.base import Mailer
 from models import MailMessage, db
 
 log = logging.getLogger(__name__)
@@ -19,3 +19,8 @@ class OutboxMailer(Mailer):
             message = MailMessage.create(to=to[:254], subject=subject[:255], body=body)
         log.info("outbox mail %s: %s", message.id, subject)
         return f"outbox-{message.id}"
+
+
+def recent(limit=50):
+    """The newest messages, newest first (/dev/mail)."""
+    return list(MailMessage.select().order_by(MailMessage.id.desc()).limit(limit))

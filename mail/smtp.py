@@ -10,7 +10,8 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from mail import Mailer, MailError, is_one_address
+from core.addresses import is_one_address
+from mail.base import Mailer, MailError
 
 
 class SmtpMailer(Mailer):

@@ -8,8 +8,8 @@ import logging
 import re
 
 from models import OutboxMessage
-from sms import SmsSender
-from twostep.phones import mask_phone
+from sms.base import SmsSender
+from core.phones import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -21,3 +21,8 @@ class OutboxSender(SmsSender):
         message = OutboxMessage.create(phone=to, body=text)
         log.info("outbox SMS %s to %s: %s", message.id, mask_phone(to), re.sub(r"\d", "•", text).replace("\n", " "))
         return f"outbox-{message.id}"
+
+
+def recent(limit=50):
+    """The newest messages, newest first (/dev/outbox)."""
+    return list(OutboxMessage.select().order_by(OutboxMessage.id.desc()).limit(limit))

@@ -30,8 +30,8 @@ from vonage_sms.errors import PartialFailureError
 from vonage_sms.errors import SmsError as VonageSmsError
 from vonage_utils.errors import VonageError
 
-from sms import SmsError, SmsSender
-from twostep.phones import mask_phone
+from sms.base import SmsError, SmsSender
+from core.phones import mask_phone
 
 log = logging.getLogger(__name__)
 

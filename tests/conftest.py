@@ -11,7 +11,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from twostep import clock as domain_clock
+from core import clock as domain_clock
 
 # The fake Vonage SMS API and the fixtures that use it (tests/conftest_vonage.py).
 pytest_plugins = ["conftest_vonage"]

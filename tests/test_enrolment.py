@@ -222,7 +222,7 @@ def test_double_submit_turns_it_on_once(client, auth, outbox):
 
 
 def test_a_failure_half_way_through_turning_it_on_changes_nothing(client, auth, outbox, monkeypatch):
-    from twostep import events
+    from accounts import events
 
     auth.signup()
     client.post("/two-step/phone", data={"phone": PHONE})

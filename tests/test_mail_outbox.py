@@ -35,7 +35,7 @@ def test_dev_mail_does_not_exist_outside_debug(tmp_path):
 def test_an_event_whose_transaction_rolls_back_is_not_mailed(app):
     from mail.outbox import OutboxMailer
     from models import User, db
-    from twostep import events, notices
+    from accounts import events, notices
 
     with app.app_context(), db.connection_context():
         user = User.create(email="ann@example.com", name="Ann", password_hash="x")
@@ -54,7 +54,7 @@ def test_an_event_whose_transaction_rolls_back_is_not_mailed(app):
 
 def test_events_recorded_outside_a_collection_are_not_collected(app):
     from models import User, db
-    from twostep import events
+    from accounts import events
 
     with app.app_context(), db.connection_context():
         user = User.create(email="ann@example.com", name="Ann", password_hash="x")

@@ -98,3 +98,12 @@ def test_the_decoy_for_unknown_emails_costs_what_the_costliest_stored_hash_costs
     assert (decoy.time_cost, decoy.memory_cost) == (3, 4096)
     # The app's own (cheaper) costs stay those of new hashes.
     assert extract_parameters(restarted.extensions["password_hasher"].hash("x")).time_cost == 1
+
+
+def test_an_administrator_can_let_new_browsers_try_again(app, ann, clock):
+    for i in range(8):
+        guess(app, f"203.0.113.{i}")
+    assert guess(app, "203.0.113.50", password="correct horse").status_code == 429
+    result = app.test_cli_runner().invoke(args=["users", "unthrottle", "ann@example.com"])
+    assert result.exit_code == 0 and "may try again" in result.output
+    assert guess(app, "203.0.113.50", password="correct horse").status_code == 303

@@ -296,7 +296,7 @@ def test_other_changes_end_pending_sign_ins(app, outbox, victim, clock, change):
 
 
 def test_a_number_removed_by_an_administrator_gets_no_code(app, outbox, victim, clock):
-    from twostep import switches
+    from twostep import settings as switches
 
     client, _ = victim
     attacker = browser(app, "203.0.113.5")

@@ -2,7 +2,7 @@
 import datetime
 
 from models import AuthSession, Challenge, OutboxMessage, SmsRecord, User, db
-from twostep import clock as domain_clock
+from core import clock as domain_clock
 
 
 def _rows(model):

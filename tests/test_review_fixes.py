@@ -76,15 +76,15 @@ def test_no_sms_while_the_second_step_is_locked(client, auth, outbox, clock):
 
 
 def test_off_after_an_unsubscribe_from_another_tab_changes_nothing(app, client, auth, outbox):
-    from twostep import switches
+    from twostep import settings
 
     auth.signup()
     auth.enrol()
     with db.connection_context():
         stale = User.get()  # what the Off tab saw
-        switches.unsubscribe(User.get())
+        settings.unsubscribe(User.get())
         with pytest.raises(Exception):
-            switches.turn_off(app.extensions["policy"], stale)
+            settings.turn_off(app.extensions["policy"], stale)
         user = User.get()
     assert (user.two_step, user.phone) == ("none", None)
 

@@ -172,6 +172,6 @@ def test_the_browser_is_named_never_quoted_so_a_user_agent_cannot_write_the_mail
     ("", "an unknown browser"),
 ])
 def test_describe_browser(agent, shown):
-    from twostep.notices import describe_browser
+    from accounts.notices import describe_browser
 
     assert describe_browser(agent) == shown

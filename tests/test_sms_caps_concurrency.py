@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from twostep import limits
-from twostep.errors import SmsCapReached
+from twostep.refusals import SmsCapReached
 
 
 def reserve_in_parallel(app, attempts, **kwargs):

@@ -11,11 +11,14 @@ import logging
 
 from models import Challenge, User, db
 from sms import SmsError
-from twostep import clock, events, limits
-from twostep.codes import new_passcode, new_token, passcode_hash, passcode_matches, read_passcode, token_digest
-from twostep.translations import catalog
-from twostep.errors import (CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, FlowExpired,
-                            SendFailed, TooManyTries, WrongCode)
+from accounts import events
+from core import clock
+from twostep import limits
+from core.tokens import new_token, token_digest
+from twostep.codes import new_passcode, passcode_hash, passcode_matches, read_passcode
+from core.translations import catalog
+from twostep.refusals import (CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, FlowExpired,
+                              SendFailed, TooManyTries, WrongCode)
 
 log = logging.getLogger(__name__)
 

@@ -69,12 +69,3 @@ def recovery_code_matches(stored_hash, code):
         return _recovery_hasher.verify(stored_hash, code)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def token_digest(token):
-    """What the database keeps of a browser-held token (sessions, challenges)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token():
-    return secrets.token_urlsafe(32)

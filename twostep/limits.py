@@ -16,10 +16,11 @@ import logging
 from peewee import Case, fn
 
 from models import Challenge, SmsRecord, User, db, is_sqlite
-from twostep import clock, events
-from twostep.translations import UNTIL_RECOVERY_DETAIL
-from twostep import errors
-from twostep.errors import Locked, SmsCapReached
+from accounts import events
+from core import clock
+from core.translations import UNTIL_RECOVERY_DETAIL
+from twostep import refusals
+from twostep.refusals import Locked, SmsCapReached
 
 log = logging.getLogger(__name__)
 
@@ -84,40 +85,40 @@ def _cap_checks(policy, record, now):
     """
     confirmed = SmsRecord.to_confirmed_number == record.to_confirmed_number
     checks = [
-        (_counted(now - DAY), DAY, policy.sms_daily_limit, errors.CAP_SITE_DAY),
+        (_counted(now - DAY), DAY, policy.sms_daily_limit, refusals.CAP_SITE_DAY),
     ]
     if not record.to_confirmed_number:
         setup_share = policy.sms_daily_limit * (100 - policy.sms_signin_reserve_percent) // 100
         checks.append((_counted(now - DAY).where(SmsRecord.to_confirmed_number == False),  # noqa: E712
-                       DAY, setup_share, errors.CAP_SITE_DAY))
+                       DAY, setup_share, refusals.CAP_SITE_DAY))
     if record.user_id is not None:
         mine = SmsRecord.user == record.user_id
         checks += [
             (_counted(now - HOUR).where(mine), HOUR, policy.sms_per_account_hour,
-             errors.CAP_ACCOUNT_HOUR),
+             refusals.CAP_ACCOUNT_HOUR),
             (_counted(now - DAY).where(mine), DAY, policy.sms_per_account_day,
-             errors.CAP_ACCOUNT_DAY),
+             refusals.CAP_ACCOUNT_DAY),
         ]
     same_number = (SmsRecord.phone == record.phone) & confirmed
     checks += [
         (_counted(now - HOUR).where(same_number), HOUR, policy.sms_per_number_hour,
-         errors.CAP_NUMBER_HOUR),
+         refusals.CAP_NUMBER_HOUR),
         (_counted(now - DAY).where(same_number), DAY, policy.sms_per_number_day,
-         errors.CAP_NUMBER_DAY),
+         refusals.CAP_NUMBER_DAY),
     ]
     client = SmsRecord.client == record.client
     # Everything one client makes the site send, sign-in codes included (SMS pumping
     # through accounts whose numbers the attacker reads).
-    checks.append((_counted(now - DAY).where(client), DAY, policy.sms_per_ip_day_all, errors.CAP_IP_DAY))
+    checks.append((_counted(now - DAY).where(client), DAY, policy.sms_per_ip_day_all, refusals.CAP_IP_DAY))
     if not record.to_confirmed_number:
         checks.append((_counted(now - DAY).where(client & confirmed), DAY, policy.sms_per_ip_day,
-                       errors.CAP_IP_DAY))
+                       refusals.CAP_IP_DAY))
         owners = accounts_with_number(record.phone, record.user_id)
         if owners:
             # The owners' own set-up SMS to it (long done) do not count; everyone else's do.
             others = same_number & (SmsRecord.user.is_null() | SmsRecord.user.not_in(owners))
             checks.append((_counted(now - DAY).where(others), DAY, policy.sms_setup_to_taken_number_day,
-                           errors.CAP_NUMBER_DAY))
+                           refusals.CAP_NUMBER_DAY))
     return checks
 
 
@@ -134,7 +135,7 @@ def _new_numbers_refusal(policy, record, now):
         return None
     # Room comes back when the number used longest ago leaves the 24-hour window.
     oldest = min(last_use.values())
-    return (max(1, int((oldest + DAY - now).total_seconds()) + 1), errors.CAP_NEW_NUMBERS)
+    return (max(1, int((oldest + DAY - now).total_seconds()) + 1), refusals.CAP_NEW_NUMBERS)
 
 
 def _lock_reservations():
@@ -214,7 +215,7 @@ def ensure_not_locked(user):
     now = clock.now()
     if user.locked_until and user.locked_until > now:
         if user.locked_until - now > LONGEST_LOCK:
-            raise Locked(int(LONGEST_LOCK.total_seconds()), errors.LOCKED_UNTIL_RECOVERY)
+            raise Locked(int(LONGEST_LOCK.total_seconds()), refusals.LOCKED_UNTIL_RECOVERY)
         raise Locked(int((user.locked_until - now).total_seconds()) + 1)
 
 

@@ -9,10 +9,12 @@ import datetime
 import logging
 
 from models import Challenge, User, db
-from twostep import challenges, clock, events, limits
+from accounts import events
+from core import clock
+from twostep import challenges, limits
 from twostep.codes import hash_recovery_code, new_recovery_code, read_recovery_code, recovery_code_matches
-from twostep import errors
-from twostep.errors import FlowExpired, TooManyTries, TwoStepError, WrongRecoveryCode
+from twostep import refusals
+from twostep.refusals import FlowExpired, TooManyTries, TwoStepError, WrongRecoveryCode
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +91,17 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
     """
     code = read_recovery_code(raw_code)
     if code is None:
-        raise TwoStepError(errors.RECOVERY_FORMAT)
+        raise TwoStepError(refusals.RECOVERY_FORMAT)
     if not limits.claim_challenge_try(policy, challenge.id):
-        if limits.end_if_used_up(policy, challenge.id):
-            raise TooManyTries()
-        raise FlowExpired()
+        # All tries are taken: by wrong codes (the last of them ended the sign-in), or by
+        # parallel submits still being checked (a right one among them may yet win).
+        raise TooManyTries()
     settled = False
     try:
         user = User.get_by_id(challenge.user_id)
         if not recovery_code_matches(user.recovery_hash, code):
             if _just_used(policy, user, code):
-                raise WrongRecoveryCode(errors.RECOVERY_USED)
+                raise WrongRecoveryCode(refusals.RECOVERY_USED)
             with db.atomic():
                 failures = Challenge.select(Challenge.failures).where(Challenge.id == challenge.id).scalar() or 0
                 challenges.note_wrong_code(challenge, failures, ip=ip, user_agent=user_agent)
@@ -119,7 +121,7 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
                     User.update(recovery_hash=new_hash, previous_recovery_hash=user.recovery_hash,
                                 recovery_used_at=clock.now())
                     .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute()):
-                raise WrongRecoveryCode(errors.RECOVERY_USED)
+                raise WrongRecoveryCode(refusals.RECOVERY_USED)
             limits.record_success(user.id)
             events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
             result = start_session()

@@ -1,17 +1,23 @@
-"""The web layer: one blueprint per area, each a thin layer over the rules.
+"""The web layer: one blueprint per area of the help article, each a thin layer over the rules.
 
-Views read the form, call accounts.py or twostep/, and answer with a page
+Views read the form, call accounts/ or twostep/, and answer with a page
 (plain request) or the page's `main` block (htmx request) through
-views/htmx.py. They never decide a rule themselves.
+views/htmx.py. They never decide a rule themselves, and never touch the
+models: tests/test_layers.py checks it.
 """
+from flask import Blueprint
 
 
 def register_blueprints(app):
-    from views import account, auth, dev, gallery, help_pages, main, second_step, settings, two_step
+    from views import account, dev, help, settings, setup, signin
 
-    for module in (main, auth, second_step, account, two_step, settings, help_pages):
-        app.register_blueprint(module.bp)
+    # /two-step has one owner: its two areas, the set-up wizard and the settings after it, are its children
+    # (endpoints two_step.setup.* and two_step.settings.*).
+    two_step = Blueprint("two_step", __name__, url_prefix="/two-step")
+    two_step.register_blueprint(setup.bp)
+    two_step.register_blueprint(settings.bp)
+    for blueprint in (account.bp, signin.bp, two_step, help.bp):
+        app.register_blueprint(blueprint)
     if app.debug or app.testing:
-        # The outbox shows passcodes and the gallery sample data: never served outside debug and tests.
+        # The outboxes show passcodes and the gallery sample data: never served outside debug and tests.
         app.register_blueprint(dev.bp)
-        app.register_blueprint(gallery.bp)

@@ -1,14 +1,61 @@
-"""The Account page and its tabs: Personal information (default) and Security activity."""
-from flask import Blueprint
+"""The account: sign up, the Dashboard (help article STEP 1), the Account page and its tabs
+(Personal information, Security activity), and confirming the password before a sensitive change.
+"""
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
-from twostep import events
+import accounts
+from accounts import events
+from core.refusals import Refused
 from twostep import signin as signin_rules
-from views.forms import ButtonForm
-from views.htmx import page
-from views.i18n import detail, show_phone, text
+from views import messages
+from views.forms import ButtonForm, PasswordForm, SignUpForm, first_error
+from views.htmx import go, go_full, page, refused
+from views.i18n import chosen_locale, detail, error_text, show_phone, text
+from views.limiter import limit_posts, limit_signups
+from views.sessions import start_signed_in_session
+from views.web import policy, safe_next, who
 
-bp = Blueprint("account", __name__, url_prefix="/account")
+bp = Blueprint("account", __name__)
+
+
+@bp.get("/")
+def index():
+    """Send visitors to the Dashboard or to sign-in."""
+    return redirect(url_for("account.dashboard" if current_user.is_authenticated else "signin.password"))
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    """The Dashboard, with its link to the Account page."""
+    return page("account/dashboard.html")
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limit_posts
+@limit_signups
+def signup():
+    """Create an account (switched off with ALLOW_SIGNUP=0)."""
+    if not current_app.config["ALLOW_SIGNUP"]:
+        abort(404)
+    form = SignUpForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(current_app.extensions["password_hasher"], form.email.data,
+                                        form.password.data, form.name.data, locale=chosen_locale(), **who())
+        except Refused as refused:
+            error = error_text(refused)
+        else:
+            start_signed_in_session(user)
+            return go_full(url_for("account.dashboard"))
+    elif form.is_submitted():
+        error = first_error(form)
+    return page("account/signup.html", status=422 if error else 200, form=form, error=error)
+
+
+
 
 
 def two_step_summary(user):
@@ -20,7 +67,7 @@ def two_step_summary(user):
     }
 
 
-@bp.get("")
+@bp.get("/account")
 @login_required
 def personal():
     """Personal information: name, email and the Two-step verification section."""
@@ -28,7 +75,7 @@ def personal():
                 two_step=two_step_summary(current_user), button_form=ButtonForm())
 
 
-@bp.get("/activity")
+@bp.get("/account/activity")
 @login_required
 def activity():
     """Security activity: what changed, when, from which browser and IP."""
@@ -44,3 +91,28 @@ def event_labels():
 def event_detail(text):
     """An event's stored detail ('until 2026-12-05 13:00 UTC', 'to +81 ••••••••78') for this reader."""
     return detail(text)
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@login_required
+@limit_posts
+def reauth():
+    """Ask for the password again before a sensitive change (checklist item 21)."""
+    form = PasswordForm()
+    error = None
+    target = safe_next(request.values.get("next"), url_for("account.personal"))
+    if form.validate_on_submit():
+        try:
+            right = current_app.extensions["authenticator"].check_password(current_user, form.password.data,
+                                                                           policy=policy())
+        except accounts.PasswordThrottled as throttled:
+            return refused("account/reauth.html", throttled, form=form, next=target)
+        if right:
+            accounts.password_confirmed(session.get("sid"))
+            return go(target)
+        # A wrong password from a signed-in browser may be a stolen session guessing: on the record.
+        accounts.reauth_failed(current_user.id, **who())
+        error = text(messages.REAUTH_WRONG)
+    elif form.is_submitted():
+        error = first_error(form)
+    return page("account/reauth.html", status=422 if error else 200, form=form, error=error, next=target)

@@ -1,21 +1,23 @@
-"""Development only: the SMS outbox at /dev/outbox and the mail outbox at /dev/mail (debug and tests only)."""
+"""Development pages (debug and tests only): the SMS outbox, the mail outbox and the designers' gallery."""
 from flask import Blueprint
 
-from models import MailMessage, OutboxMessage
+from mail import outbox as mail_outbox
+from sms import outbox as sms_outbox
+from views import gallery
 from views.htmx import page
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+bp.add_url_rule("/gallery", "gallery", gallery.index)
+bp.add_url_rule("/gallery/<slug>", "gallery_entry", gallery.entry)
 
 
 @bp.get("/outbox")
 def outbox():
     """The newest messages the outbox sender 'delivered', so a person can read their passcode."""
-    messages = OutboxMessage.select().order_by(OutboxMessage.id.desc()).limit(50)
-    return page("dev/outbox.html", messages=list(messages))
+    return page("dev/outbox.html", messages=sms_outbox.recent())
 
 
 @bp.get("/mail")
 def mail():
     """The newest security e-mails the outbox mailer 'delivered' (MAIL_BACKEND=outbox)."""
-    messages = MailMessage.select().order_by(MailMessage.id.desc()).limit(50)
-    return page("dev/mail.html", messages=list(messages))
+    return page("dev/mail.html", messages=mail_outbox.recent())

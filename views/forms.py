@@ -1,7 +1,7 @@
 """WTForms classes: CSRF for every form, and field-level limits.
 
 What a value means (a valid email, phone or code) is decided by the rules in
-accounts.py and twostep/; these classes only carry the fields and refuse
+accounts/ and twostep/; these classes only carry the fields and refuse
 empty or oversized input early with a clear message.
 
 Labels and messages are lazy translations: the class is built once, the
@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from twostep.errors import PHONE_NOT_A_NUMBER
+from core.phones import PHONE_NOT_A_NUMBER
 
 TOO_LONG = _l("Enter at most %(max)d characters.")  # WTForms fills in max
 

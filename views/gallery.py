@@ -4,8 +4,8 @@ For designers (in the manner of Flask-Security-Too's view_scaffold.py): each
 entry renders a real template with sample context, as the whole page
 (/dev/gallery/<slug>) or as the `main` block htmx swaps in
 (/dev/gallery/<slug>?fragment=1, or an HX-Request header). Nothing is
-written to the database; the user is a stand-in object. Registered in debug
-and testing only, like the outbox (views/__init__.py).
+written to the database; the user is a stand-in object. Served by views/dev.py,
+in debug and testing only, like the outboxes.
 
 Error messages come from the real rule exceptions through the same
 translation the views use, so a state here reads exactly as it does live.
@@ -14,26 +14,27 @@ import datetime
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, flash, make_response, request
+from flask import abort, flash, make_response, request
 from flask_login import AnonymousUserMixin
 from jinja2_fragments.flask import render_block
 
 import accounts
 import help_articles
-from twostep import challenges, errors, notices
-from twostep.clock import now
+from accounts import notices
+from core.clock import now
+from core.phones import PHONE_INVALID, PhoneRejected
+from twostep import challenges, refusals
 from twostep.codes import format_recovery_code, new_recovery_code
-from views.errors import CSRF_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
+from views.error_pages import CSRF_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
 from views.forms import (ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm,
                          SignUpForm, VoteForm)
 from views.htmx import FRAGMENT_BLOCK, page
 from views import messages
 from views.account import event_detail, event_labels
 from views.i18n import error_text, locale, show_phone, text
-from views.two_step import step_context
+from views.settings import PASSCODE_PURPOSES
+from views.setup import step_context
 from views.web import policy
-
-bp = Blueprint("gallery", __name__, url_prefix="/dev/gallery")
 
 SAMPLE_PHONE = "+819012345678"
 
@@ -142,19 +143,19 @@ def _entries():
     E = Entry
     return [
         # Signing up and in
-        E("signup", "Sign up", "empty", "auth/signup.html", lambda: _anonymous(form=SignUpForm(), error=None)),
-        E("signup-error", "Sign up", "error: email taken", "auth/signup.html",
+        E("signup", "Sign up", "empty", "account/signup.html", lambda: _anonymous(form=SignUpForm(), error=None)),
+        E("signup-error", "Sign up", "error: email taken", "account/signup.html",
           lambda: _anonymous(form=SignUpForm(), error=_err(accounts.AccountError(accounts.EMAIL_TAKEN)))),
-        E("signin", "Sign in", "empty", "auth/signin.html", lambda: _anonymous(form=SignInForm(), error=None)),
-        E("signin-error", "Sign in", "error: wrong password", "auth/signin.html",
+        E("signin", "Sign in", "empty", "signin/password.html", lambda: _anonymous(form=SignInForm(), error=None)),
+        E("signin-error", "Sign in", "error: wrong password", "signin/password.html",
           lambda: _anonymous(form=SignInForm(), error=_wrong_password())),
-        E("signin-signed-out", "Sign in", "after signing out (message)", "auth/signin.html",
+        E("signin-signed-out", "Sign in", "after signing out (message)", "signin/password.html",
           lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.SIGNED_OUT),)),
-        E("signin-expired", "Sign in", "pending sign-in expired", "auth/signin.html",
+        E("signin-expired", "Sign in", "pending sign-in expired", "signin/password.html",
           lambda: _anonymous(form=SignInForm(), error=None), flashes=(("error", messages.SIGNIN_EXPIRED),)),
-        E("reauth", "Confirm your password", "empty", "auth/reauth.html",
+        E("reauth", "Confirm your password", "empty", "account/reauth.html",
           lambda: _signed_in(form=PasswordForm(), error=None, next="/two-step/off")),
-        E("reauth-error", "Confirm your password", "error: wrong password", "auth/reauth.html",
+        E("reauth-error", "Confirm your password", "error: wrong password", "account/reauth.html",
           lambda: _signed_in(form=PasswordForm(), error=_wrong_password(reauth=True), next="/two-step/off")),
         # Sign-in second step
         E("signin-passcode", "Sign-in passcode", "just sent (resend cooldown)", "signin/passcode.html",
@@ -162,29 +163,29 @@ def _entries():
         E("signin-passcode-ready", "Sign-in passcode", "Resend available", "signin/passcode.html",
           lambda: _anonymous(**_passcode(expires_in=185))),
         E("signin-passcode-wrong", "Sign-in passcode", "error: wrong code", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(errors.WrongCode(3)), code="123455", expires_in=170))),
+          lambda: _anonymous(**_passcode(error=_err(refusals.WrongCode(3)), code="123455", expires_in=170))),
         E("signin-passcode-expired", "Sign-in passcode", "expired code", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(errors.CodeExpired()), expires_in=0, code="123456"))),
+          lambda: _anonymous(**_passcode(error=_err(refusals.CodeExpired()), expires_in=0, code="123456"))),
         E("signin-passcode-voided", "Sign-in passcode", "code stopped working", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(errors.CodeVoided()), expires_in=0))),
+          lambda: _anonymous(**_passcode(error=_err(refusals.CodeVoided()), expires_in=0))),
         E("signin-passcode-cooldown", "Sign-in passcode", "error: resend cooldown", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(errors.Cooldown(12)), cooldown=12, expires_in=288))),
+          lambda: _anonymous(**_passcode(error=_err(refusals.Cooldown(12)), cooldown=12, expires_in=288))),
         E("signin-passcode-locked", "Sign-in passcode", "locked after wrong codes", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(errors.Locked(14 * 60)), expires_in=0))),
+          lambda: _anonymous(**_passcode(error=_err(refusals.Locked(14 * 60)), expires_in=0))),
         E("signin-passcode-cap", "Sign-in passcode", "SMS cap reached", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(errors.SmsCapReached(3600, errors.CAP_ACCOUNT_HOUR)),
+          lambda: _anonymous(**_passcode(error=_err(refusals.SmsCapReached(3600, refusals.CAP_ACCOUNT_HOUR)),
                                          expires_in=0))),
         E("signin-passcode-send-failed", "Sign-in passcode", "SMS could not be sent", "signin/passcode.html",
-          lambda: _anonymous(**_passcode(error=_err(errors.SendFailed()), expires_in=0))),
+          lambda: _anonymous(**_passcode(error=_err(refusals.SendFailed()), expires_in=0))),
         E("signin-passcode-resent", "Sign-in passcode", "after Resend (message)", "signin/passcode.html",
           lambda: _anonymous(**_passcode(cooldown=p().resend_cooldown)), flashes=(("info", messages.RESENT),)),
         E("another-method", "Try another method", "choices", "signin/another_method.html", lambda: _anonymous()),
         E("signin-recovery", "Recovery code entry", "empty", "signin/recovery.html",
           lambda: _anonymous(form=RecoveryCodeForm(), error=None)),
         E("signin-recovery-wrong", "Recovery code entry", "error: wrong code", "signin/recovery.html",
-          lambda: _anonymous(form=RecoveryCodeForm(), error=_err(errors.WrongRecoveryCode()))),
+          lambda: _anonymous(form=RecoveryCodeForm(), error=_err(refusals.WrongRecoveryCode()))),
         E("signin-recovery-format", "Recovery code entry", "error: not a recovery code", "signin/recovery.html",
-          lambda: _anonymous(form=RecoveryCodeForm(), error=_err(errors.TwoStepError(errors.RECOVERY_FORMAT)))),
+          lambda: _anonymous(form=RecoveryCodeForm(), error=_err(refusals.TwoStepError(refusals.RECOVERY_FORMAT)))),
         E("signin-new-recovery-code", "New recovery code after sign-in", "new code shown",
           "signin/new_recovery_code.html",
           lambda: _signed_in(recovery_code=_sample_code(), site_name=p().site_name)),
@@ -192,9 +193,9 @@ def _entries():
           lambda: _signed_in(form=KeptForm(), error=None, user=_user())),
         E("signin-recovery-kept-error", "New recovery code after sign-in", "error: box not ticked",
           "signin/recovery_kept.html",
-          lambda: _signed_in(form=KeptForm(), error=_err(errors.NotBoxTicked()), user=_user())),
+          lambda: _signed_in(form=KeptForm(), error=_err(refusals.NotBoxTicked()), user=_user())),
         # Dashboard and Account
-        E("dashboard", "Dashboard", "signed in", "dashboard.html", lambda: _signed_in()),
+        E("dashboard", "Dashboard", "signed in", "account/dashboard.html", lambda: _signed_in()),
         E("account-not-set-up", "Account", "two-step not set up", "account/personal.html",
           lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("none"), button_form=ButtonForm())),
         E("account-on", "Account", "two-step on", "account/personal.html",
@@ -210,30 +211,30 @@ def _entries():
         E("activity-empty", "Account", "security activity, empty", "account/activity.html",
           lambda: _signed_in(tab="activity", user=_user(), events=[], labels={}, detail=event_detail)),
         # Set-up wizard
-        E("wizard-phone", "Set-up wizard", "STEP 3 phone number, empty", "two_step/phone.html",
+        E("wizard-phone", "Set-up wizard", "STEP 3 phone number, empty", "setup/phone.html",
           lambda: _wizard("phone", form=_phone_form(), error=None)),
-        E("wizard-phone-error", "Set-up wizard", "STEP 3 phone number, error", "two_step/phone.html",
-          lambda: _wizard("phone", form=_phone_form("090-1234"), error=_err(errors.PhoneRejected(errors.PHONE_INVALID)))),
-        E("wizard-phone-edit", "Set-up wizard", "STEP 3 after Edit (number kept)", "two_step/phone.html",
+        E("wizard-phone-error", "Set-up wizard", "STEP 3 phone number, error", "setup/phone.html",
+          lambda: _wizard("phone", form=_phone_form("090-1234"), error=_err(PhoneRejected(PHONE_INVALID)))),
+        E("wizard-phone-edit", "Set-up wizard", "STEP 3 after Edit (number kept)", "setup/phone.html",
           lambda: _wizard("phone", form=_phone_form(show_phone(SAMPLE_PHONE, region="JP")), error=None)),
-        E("wizard-passcode", "Set-up wizard", "STEP 4 passcode just sent", "two_step/passcode.html",
+        E("wizard-passcode", "Set-up wizard", "STEP 4 passcode just sent", "setup/passcode.html",
           lambda: _wizard("passcode", **_passcode(cooldown=p().resend_cooldown))),
-        E("wizard-passcode-wrong", "Set-up wizard", "STEP 4 error: wrong code", "two_step/passcode.html",
-          lambda: _wizard("passcode", **_passcode(error=_err(errors.WrongCode(1)), code="000000", expires_in=240))),
-        E("wizard-passcode-expired", "Set-up wizard", "STEP 4 expired code", "two_step/passcode.html",
-          lambda: _wizard("passcode", **_passcode(error=_err(errors.CodeExpired()), expires_in=0))),
-        E("wizard-passcode-cooldown", "Set-up wizard", "STEP 4 error: resend cooldown", "two_step/passcode.html",
-          lambda: _wizard("passcode", **_passcode(error=_err(errors.Cooldown(25)), cooldown=25, expires_in=295))),
-        E("wizard-passcode-locked", "Set-up wizard", "STEP 4 locked", "two_step/passcode.html",
-          lambda: _wizard("passcode", **_passcode(error=_err(errors.Locked(60)), expires_in=0))),
-        E("wizard-recovery", "Set-up wizard", "STEP 5 recovery code shown", "two_step/recovery.html",
+        E("wizard-passcode-wrong", "Set-up wizard", "STEP 4 error: wrong code", "setup/passcode.html",
+          lambda: _wizard("passcode", **_passcode(error=_err(refusals.WrongCode(1)), code="000000", expires_in=240))),
+        E("wizard-passcode-expired", "Set-up wizard", "STEP 4 expired code", "setup/passcode.html",
+          lambda: _wizard("passcode", **_passcode(error=_err(refusals.CodeExpired()), expires_in=0))),
+        E("wizard-passcode-cooldown", "Set-up wizard", "STEP 4 error: resend cooldown", "setup/passcode.html",
+          lambda: _wizard("passcode", **_passcode(error=_err(refusals.Cooldown(25)), cooldown=25, expires_in=295))),
+        E("wizard-passcode-locked", "Set-up wizard", "STEP 4 locked", "setup/passcode.html",
+          lambda: _wizard("passcode", **_passcode(error=_err(refusals.Locked(60)), expires_in=0))),
+        E("wizard-recovery", "Set-up wizard", "STEP 5 recovery code shown", "setup/recovery.html",
           lambda: _wizard("recovery", recovery_code=_sample_code(), form=ButtonForm(), site_name=p().site_name)),
-        E("wizard-recovery-shown", "Set-up wizard", "STEP 5 already shown", "two_step/recovery.html",
+        E("wizard-recovery-shown", "Set-up wizard", "STEP 5 already shown", "setup/recovery.html",
           lambda: _wizard("recovery", recovery_code=None, form=ButtonForm(), site_name=p().site_name)),
-        E("wizard-confirm", "Set-up wizard", "STEP 6 confirmation", "two_step/confirm.html",
+        E("wizard-confirm", "Set-up wizard", "STEP 6 confirmation", "setup/confirm.html",
           lambda: _wizard("confirm", form=KeptForm(), error=None)),
-        E("wizard-confirm-error", "Set-up wizard", "STEP 6 error: box not ticked", "two_step/confirm.html",
-          lambda: _wizard("confirm", form=KeptForm(), error=_err(errors.NotBoxTicked()))),
+        E("wizard-confirm-error", "Set-up wizard", "STEP 6 error: box not ticked", "setup/confirm.html",
+          lambda: _wizard("confirm", form=KeptForm(), error=_err(refusals.NotBoxTicked()))),
         # Changes after set-up
         E("off", "Off", "confirm", "settings/off.html",
           lambda: _signed_in(form=ButtonForm(), error=None, off_days=p().off_max_days)),
@@ -243,7 +244,7 @@ def _entries():
           lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True))),
         E("enable-error", "Enable", "error: SMS cap", "settings/enable.html",
           lambda: _signed_in(form=ButtonForm(), masked_phone=show_phone(SAMPLE_PHONE, masked=True),
-                             error=_err(errors.SmsCapReached(3600, errors.CAP_NUMBER_DAY)))),
+                             error=_err(refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY)))),
         E("enable-passcode", "Enable", "passcode", "settings/passcode.html",
           lambda: _signed_in(purpose="enable", **_settings_passcode("enable"))),
         E("unsubscribe", "Unsubscribe", "confirm", "settings/unsubscribe.html",
@@ -255,11 +256,11 @@ def _entries():
         E("number", "Change number", "empty", "settings/number.html",
           lambda: _signed_in(form=_phone_form(), error=None)),
         E("number-error", "Change number", "error: same number", "settings/number.html",
-          lambda: _signed_in(form=_phone_form("090-1234-5678"), error=_err(errors.TwoStepError(errors.SAME_NUMBER)))),
+          lambda: _signed_in(form=_phone_form("090-1234-5678"), error=_err(refusals.TwoStepError(refusals.SAME_NUMBER)))),
         E("number-passcode", "Change number", "passcode to the new number (with Edit)", "settings/passcode.html",
           lambda: _signed_in(purpose="change", **_settings_passcode("change"))),
         E("number-passcode-wrong", "Change number", "passcode, error: wrong code", "settings/passcode.html",
-          lambda: _signed_in(purpose="change", **_settings_passcode("change", error=_err(errors.WrongCode(4))))),
+          lambda: _signed_in(purpose="change", **_settings_passcode("change", error=_err(refusals.WrongCode(4))))),
         # Errors and development pages
         E("error-400", "Error pages", "400 form expired (CSRF)", "errors/error.html",
           lambda: _anonymous(status_code=400, message=text(CSRF_MESSAGE))),
@@ -289,8 +290,6 @@ def _entries():
 
 
 def _settings_passcode(purpose, error=None):
-    from views.settings import PASSCODE_PURPOSES
-
     return {"title": text(PASSCODE_PURPOSES[purpose]), **_passcode(error=error, cooldown=policy().resend_cooldown)}
 
 
@@ -303,7 +302,6 @@ def entries():
     return {entry.slug: entry for entry in _entries()}
 
 
-@bp.get("")
 def index():
     """The list of entries, grouped, each linked as a page and as a fragment."""
     groups = {}
@@ -312,7 +310,6 @@ def index():
     return page("dev/gallery.html", groups=groups)
 
 
-@bp.get("/<slug>")
 def entry(slug):
     """One entry: the whole page, or with ?fragment=1 (or HX-Request) the block htmx swaps in."""
     found = entries().get(slug)

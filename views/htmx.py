@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from flask import make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
+from views.i18n import error_text
+
 FRAGMENT_BLOCK = "main"
 
 
@@ -70,3 +72,12 @@ def go_full(url):
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
+
+
+def refused(template, error, **context):
+    """Re-render `template` with the rule's message (translated), its status and, for caps, Retry-After."""
+    response = page(template, status=error.status, error=error_text(error), **context)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response

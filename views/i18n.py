@@ -7,7 +7,7 @@ Which language a request gets, first match wins:
   3. the browser's Accept-Language;
   4. English.
 
-The rules (accounts.py, twostep/) never translate: their errors carry a
+The rules (accounts/, twostep/) never translate: their errors carry a
 message id and parameters, and `error_text()` here turns them into the
 reader's language. Dates are formatted with Babel for the locale (in UTC,
 said so on the page) and phone numbers in the national format of the
@@ -17,8 +17,11 @@ from flask import Blueprint, abort, current_app, redirect, request
 from flask_babel import Babel, get_locale, gettext, ngettext
 from flask_login import current_user
 
-from twostep.phones import format_phone, mask_phone
-from twostep.translations import HOME_REGION, event_detail, format_when
+import accounts
+
+from core.phones import format_phone, mask_phone
+from core.translations import HOME_REGION, event_detail, format_when
+from views.web import safe_next
 
 LANGUAGES = {"en": "English", "ja": "日本語"}  # each named in itself: never translated
 DEFAULT = "en"
@@ -60,7 +63,7 @@ def text(msgid, **params):
 
 
 def error_text(error):
-    """A rule's refusal (TwoStepError or AccountError) in the reader's language."""
+    """A rule's refusal (a `Refused`: TwoStepError, PhoneRejected or AccountError) in the reader's language."""
     params = dict(error.params)
     if isinstance(error.msgid, tuple):
         singular, plural = error.msgid
@@ -91,7 +94,7 @@ def when(moment):
 
 
 def detail(text):
-    """A security event's stored detail, in the reader's language (twostep/translations.py)."""
+    """A security event's stored detail, in the reader's language (core/translations.py)."""
     return event_detail(text, locale())
 
 
@@ -129,13 +132,10 @@ def switch(code):
     for a click on this site (Sec-Fetch-Site, else the Referer), so a foreign
     page cannot change it.
     """
-    from models import User
-    from views.web import safe_next
-
     if code not in LANGUAGES:
         abort(404)
     if current_user.is_authenticated and _from_this_site():
-        User.update(locale=code).where(User.id == current_user.id).execute()
+        accounts.set_locale(current_user.id, code)
     response = redirect(safe_next(request.args.get("next"), "/"), code=303)
     response.set_cookie(COOKIE, code, max_age=COOKIE_DAYS * 24 * 3600, httponly=True, samesite="Lax",
                         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))

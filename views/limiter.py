@@ -1,7 +1,7 @@
 """Per-client request limits (Flask-Limiter) on password and code submissions, and on sign-ups.
 
 Storage comes from RATELIMIT_STORAGE_URI: database:// (the default,
-views/limit_storage.py) and redis:// are shared by every worker and host;
+twostep/limit_storage.py) and redis:// are shared by every worker and host;
 memory:// is for one process only (gunicorn.conf.py refuses it with several
 workers). A client is an IPv4 address or an IPv6 /64 (twostep/limits.py
 `client_key`). These limits are a first line against scripted guessing;
@@ -11,7 +11,7 @@ from flask import current_app, request
 from flask_limiter import Limiter
 
 from twostep.limits import client_key
-from views import limit_storage  # noqa: F401  (registers the database:// storage)
+from twostep import limit_storage  # noqa: F401  (registers the database:// storage)
 
 
 def client():

@@ -2,10 +2,10 @@
 
 Kept here, in English, so the views and the gallery (views/gallery.py) say
 the same thing; each is translated where it is shown, with
-views/i18n.py `text()`. The rules' own messages are in twostep/errors.py
-and accounts.py.
+views/i18n.py `text()`. The rules' own messages are in twostep/refusals.py
+and accounts/.
 """
-from twostep.errors import N_
+from core.refusals import N_
 
 SIGNIN_WRONG = N_("The email or password is not right.")
 REAUTH_WRONG = N_("That password is not right.")

@@ -2,16 +2,16 @@
 from flask import flash
 
 from twostep import challenges
-from twostep.errors import TwoStepError
+from core.refusals import Refused
 from views import messages
 from views.forms import ButtonForm, PasscodeForm
-from views.htmx import go, page
+from views.htmx import go, page, refused
 from views.i18n import show_phone, text
-from views.web import policy, refused
+from views.web import policy
 
 
 def passcode_screen(challenge, form=None):
-    """The variables of templates/two_step/_passcode_fields.html for `challenge`."""
+    """The variables of templates/_passcode_fields.html for `challenge`."""
     return {
         "form": form or PasscodeForm(),
         "resend_form": ButtonForm(prefix="resend"),
@@ -31,7 +31,7 @@ def resend(template, context, send, screen_url):
         return page(template, status=400, error=text(messages.RELOAD), **context())
     try:
         send()
-    except TwoStepError as error:
+    except Refused as error:
         return refused(template, error, **context())
     flash(text(messages.RESENT), "info")
     return go(screen_url)

@@ -8,21 +8,22 @@ from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
 import accounts
-from twostep import challenges, switches
+from twostep import challenges
+from twostep import settings as settings_rules
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
-from twostep.errors import N_, TwoStepError
+from core.refusals import N_, Refused
 from views import messages
-from views.auth import recent_password_or_prompt, renew_session_token
+from views.sessions import recent_password_or_prompt, renew_session_token
 from views.forms import ButtonForm, PasscodeForm, PhoneForm, first_error
-from views.htmx import go, page
+from views.htmx import go, page, refused
 from views.i18n import locale, show_phone, text, when
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
 from views.passcode_screen import resend as resend_code
-from views.web import client_ip, policy, refused, sender, who
+from views.web import client_ip, policy, sender, who
 
-bp = Blueprint("settings", __name__, url_prefix="/two-step")
+bp = Blueprint("settings", __name__)
 
 # purpose -> the title of the shared passcode page.
 PASSCODE_PURPOSES = {
@@ -58,8 +59,8 @@ def off():
     form = ButtonForm()
     if form.validate_on_submit():
         try:
-            until = switches.turn_off(policy(), current_user, **who())
-        except TwoStepError as error:
+            until = settings_rules.turn_off(policy(), current_user, **who())
+        except Refused as error:
             return refused("settings/off.html", error, form=form, off_days=policy().off_max_days)
         if until:
             return _done(text(messages.TWO_STEP_OFF_UNTIL, when=when(until)))
@@ -77,8 +78,8 @@ def unsubscribe():
     form = ButtonForm()
     if form.validate_on_submit():
         try:
-            switches.unsubscribe(current_user, **who())
-        except TwoStepError as error:
+            settings_rules.unsubscribe(current_user, **who())
+        except Refused as error:
             return refused("settings/unsubscribe.html", error, form=form)
         session.pop("enable", None)
         session.pop("change", None)
@@ -97,8 +98,8 @@ def new_recovery_code():
     form = ButtonForm()
     if form.validate_on_submit():
         try:
-            code = switches.regenerate_recovery_code(current_user, **who())
-        except TwoStepError as error:
+            code = settings_rules.regenerate_recovery_code(current_user, **who())
+        except Refused as error:
             return refused("settings/new_recovery_code.html", error, form=form, recovery_code=None)
         _after_change()
         return page("settings/new_recovery_code.html", form=form, recovery_code=format_recovery_code(code),
@@ -118,12 +119,12 @@ def enable():
     context = {"form": form, "masked_phone": show_phone(current_user.phone, masked=True)}
     if form.validate_on_submit():
         try:
-            challenge, session["enable"] = switches.begin_enable(current_user)
+            challenge, session["enable"] = settings_rules.begin_enable(current_user)
             challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=True,
                                      locale=locale())
-        except TwoStepError as error:
+        except Refused as error:
             return refused("settings/enable.html", error, **context)
-        return go(url_for("settings.passcode", purpose="enable"))
+        return go(url_for("two_step.settings.passcode", purpose="enable"))
     return page("settings/enable.html", **context)
 
 
@@ -138,11 +139,11 @@ def number():
     form = PhoneForm()
     if form.validate_on_submit():
         try:
-            _, session["change"] = switches.begin_number_change(policy(), sender(), current_user,
+            _, session["change"] = settings_rules.begin_number_change(policy(), sender(), current_user,
                                                                 form.phone.data, ip=client_ip(), locale=locale())
-        except TwoStepError as error:
+        except Refused as error:
             return refused("settings/number.html", error, form=form)
-        return go(url_for("settings.passcode", purpose="change"))
+        return go(url_for("two_step.settings.passcode", purpose="change"))
     error = first_error(form) if form.is_submitted() else None
     return page("settings/number.html", status=422 if error else 200, form=form, error=error)
 
@@ -162,7 +163,7 @@ def _passcode_context(purpose, challenge, form=None):
     }
 
 
-FINISH = {"enable": switches.finish_enable, "change": switches.finish_number_change}
+FINISH = {"enable": settings_rules.finish_enable, "change": settings_rules.finish_number_change}
 DONE_MESSAGES = {"enable": messages.TWO_STEP_ON_AGAIN, "change": messages.NUMBER_CHANGED}
 
 
@@ -179,7 +180,7 @@ def passcode(purpose):
     if form.validate_on_submit():
         try:
             FINISH[purpose](policy(), challenge, form.code.data, **who())
-        except TwoStepError as error:
+        except Refused as error:
             return refused("settings/passcode.html", error, **_passcode_context(purpose, challenge, form))
         session.pop(purpose, None)
         return _done(text(DONE_MESSAGES[purpose]))
@@ -200,4 +201,4 @@ def resend(purpose):
         "settings/passcode.html", lambda: _passcode_context(purpose, challenge),
         lambda: challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(),
                                          to_confirmed=(purpose == "enable"), locale=locale()),
-        url_for("settings.passcode", purpose=purpose))
+        url_for("two_step.settings.passcode", purpose=purpose))

@@ -33,19 +33,6 @@ def auth_session():
     return g.get("auth_session")
 
 
-def refused(template, error, **context):
-    """Re-render `template` with the rule's message (translated), its status and, for caps, Retry-After."""
-    from views.htmx import page
-
-    from views.i18n import error_text
-
-    response = page(template, status=error.status, error=error_text(error), **context)
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after:
-        response.headers["Retry-After"] = str(int(retry_after))
-    return response
-
-
 def safe_next(target, default):
     """`target` when it is a path on this site, else `default`: an open redirect would let a link send users anywhere.
 

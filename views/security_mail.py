@@ -1,12 +1,12 @@
 """Security e-mails for changes made in a request, sent once the request's work is done.
 
-Every request collects the security events it records (twostep/events.py);
-when the request ends, twostep/notices.py mails the user about those that
+Every request collects the security events it records (accounts/events.py);
+when the request ends, accounts/notices.py mails the user about those that
 were committed. See that module for why it is done this way.
 """
 from flask import current_app, g
 
-from twostep import events, notices
+from accounts import events, notices
 from views.i18n import locale
 
 

@@ -6,11 +6,13 @@ enrolment's Challenge row, not on the account, so leaving half-way changes
 nothing; the account changes only in `confirm()`, in one transaction.
 """
 from models import Challenge, User, db
-from twostep import challenges, clock, events
+from accounts import events
+from core import clock
+from twostep import challenges
 from twostep.codes import hash_recovery_code, new_recovery_code
-from twostep import errors
-from twostep.errors import FlowExpired, NotBoxTicked, TwoStepError
-from twostep.phones import parse_phone
+from twostep import refusals
+from twostep.refusals import FlowExpired, NotBoxTicked, TwoStepError
+from core.phones import parse_phone
 
 STEPS = ("phone", "passcode", "recovery", "confirm")
 
@@ -34,7 +36,7 @@ def may_open(challenge, step):
 def begin(user):
     """Open a new enrolment for an account without two-step verification."""
     if user.two_step != "none":
-        raise TwoStepError(errors.ALREADY_SET_UP, status=409)
+        raise TwoStepError(refusals.ALREADY_SET_UP, status=409)
     return challenges.open_challenge(user.id, "enrol")
 
 
@@ -84,5 +86,5 @@ def confirm(challenge, ticked, *, ip="", user_agent=""):
         switched = (User.update(two_step="on", phone=fresh.phone, recovery_hash=fresh.recovery_hash, off_until=None)
                     .where(User.id == fresh.user_id, User.two_step == "none").execute())
         if not switched:
-            raise FlowExpired(errors.ALREADY_SET_UP)
+            raise FlowExpired(refusals.ALREADY_SET_UP)
         events.record(fresh.user_id, "two_step_on", ip=ip, user_agent=user_agent)

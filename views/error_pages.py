@@ -9,7 +9,7 @@ from flask import request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from twostep.errors import N_
+from core.refusals import N_
 from views.htmx import page
 from views.i18n import text
 

@@ -62,7 +62,7 @@ def vote(slug):
     template = _template(slug)
     article_url = url_for("help.article", slug=slug)
     if not current_user.is_authenticated:
-        return go_full(url_for("auth.signin", next=article_url))
+        return go_full(url_for("signin.password", next=article_url))
     form = VoteForm()
     if not form.validate_on_submit():
         error = first_error(form) or text(RELOAD)

@@ -8,8 +8,8 @@ import contextvars
 import logging
 
 from models import SecurityEvent
-from twostep import clock
-from twostep.errors import N_
+from core import clock
+from core.refusals import N_
 
 log = logging.getLogger("security")
 
@@ -35,7 +35,7 @@ LABELS = {
 # Who made a change that the user did not make themselves (the `actor` column).
 ADMINISTRATOR = "administrator"
 
-# The changes the user is told about by e-mail (twostep/notices.py).
+# The changes the user is told about by e-mail (accounts/notices.py).
 MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
           "signin_recovery", "two_step_reset", "second_step_failed", "second_step_locked"}
 
@@ -69,7 +69,7 @@ def start_collecting():
 def stop_collecting(token):
     """Stop collecting; return the events recorded since `start_collecting`.
 
-    They may belong to a transaction that was rolled back: twostep/notices.py
+    They may belong to a transaction that was rolled back: accounts/notices.py
     mails only those it finds committed in the database.
     """
     collected = _collected.get() or []

@@ -6,6 +6,7 @@ row; the cookie only carries a random token naming it, so signing out or
 revoking a row really ends that session (checklist item 24).
 """
 import datetime
+import logging
 import hashlib
 import hmac
 import unicodedata
@@ -14,11 +15,14 @@ from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import fn
 
-from mail import is_one_address  # the one definition of an address the app will mail
+from core.addresses import is_one_address  # the one definition of an address the app will mail
 from models import AuthSession, PasswordThrottle, User, db, is_sqlite
-from twostep import clock, events
-from twostep.codes import new_token, token_digest
-from twostep.errors import N_, N_plural
+from accounts import events
+from core import clock
+from core.tokens import new_token, token_digest
+from core.refusals import N_, N_plural, Refused
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
@@ -35,18 +39,9 @@ EMAIL_TAKEN = N_("An account with this email already exists.")
 NO_SUCH_ACCOUNT = N_("No account with the email %(email)s.")  # operator tools (cli.py)
 
 
-class AccountError(Exception):
-    """Input the account rules refuse: `msgid` and `params` (views/i18n.py translates);
-    str() is the English text, for the CLI and logs."""
-
-    def __init__(self, msgid, **params):
-        self.msgid = msgid
-        self.params = params
-        super().__init__(self.message)
-
-    @property
-    def message(self):
-        return self.msgid % self.params if self.params else self.msgid
+class AccountError(Refused):
+    """Input the account rules refuse (a `Refused`: message id and parameters, translated by the views;
+    str() is the English text, for the CLI and logs)."""
 
 
 def make_hasher(config):
@@ -213,6 +208,22 @@ class Authenticator:
         return right
 
 
+def reauth_failed(user_id, *, ip="", user_agent=""):
+    """A wrong password when confirming a change: on the Security activity page and in the log."""
+    with db.atomic():
+        events.record(user_id, "reauth_failed", ip=ip, user_agent=user_agent)
+    log.warning("re-authentication failed: user=%s ip=%s", user_id, ip)
+
+
+def user_by_id(user_id):
+    return User.get_by_id(user_id)
+
+
+def set_locale(user_id, code):
+    """Keep the language chosen with the switcher on the account (signed-in users)."""
+    User.update(locale=code).where(User.id == user_id).execute()
+
+
 def find_user(raw_email):
     """The account with this email; AccountError when the email is invalid or unknown (operator tools)."""
     email = read_email(raw_email)
@@ -304,12 +315,7 @@ class PasswordThrottled(AccountError):
     def __init__(self, retry_after):
         self.retry_after = int(retry_after)
         minutes = max(1, (self.retry_after + 59) // 60)
-        super().__init__(PASSWORD_THROTTLED, num=minutes)
-
-    @property
-    def message(self):
-        singular, plural = self.msgid
-        return (singular if self.params["num"] == 1 else plural) % self.params
+        super().__init__(PASSWORD_THROTTLED, status=429, num=minutes)
 
 
 def throttle_key(key, email):

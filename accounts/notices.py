@@ -21,9 +21,9 @@ import logging
 
 from mail import MailError
 from models import SecurityEvent, User
-from twostep.errors import N_
-from twostep.phones import mask_phone
-from twostep.translations import HOME_REGION, catalog, event_detail, format_when
+from core.refusals import N_
+from core.phones import mask_phone
+from core.translations import HOME_REGION, catalog, event_detail, format_when
 
 log = logging.getLogger("security.mail")
 

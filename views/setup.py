@@ -1,28 +1,29 @@
 """The set-up wizard (help article STEP 2-6): phone, passcode, recovery code, confirmation.
 
 One URL and one template per step. The enrolment is a Challenge whose token
-is in this browser's session; twostep/enrolment.py decides which step may
+is in this browser's session; twostep/setup_rules.py decides which step may
 open, and a step opened too early redirects to the first unfinished one.
 """
 from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
 import accounts
-from twostep import challenges, enrolment
+from twostep import challenges
+from twostep import setup as setup_rules
 from twostep.codes import format_recovery_code
-from twostep.errors import N_, TwoStepError
-from twostep.phones import format_phone
+from core.refusals import N_, Refused
+from core.phones import format_phone
 from views import messages
-from views.auth import renew_session_token
+from views.sessions import renew_session_token
 from views.forms import ButtonForm, KeptForm, PasscodeForm, PhoneForm, first_error
-from views.htmx import go, page
+from views.htmx import go, page, refused
 from views.i18n import locale, text
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
 from views.passcode_screen import resend as resend_code
-from views.web import client_ip, policy, refused, sender, who
+from views.web import client_ip, policy, sender, who
 
-bp = Blueprint("two_step", __name__, url_prefix="/two-step")
+bp = Blueprint("setup", __name__)
 
 STEP_TITLES = (N_("Phone number"), N_("Passcode"), N_("Recovery code"), N_("Confirmation"))
 
@@ -33,7 +34,7 @@ def _enrolment():
 
 def step_context(step, **context):
     """The progress bar's variables for `step`, in the reader's language (the gallery uses it too)."""
-    return {"step_number": enrolment.STEPS.index(step) + 1, "step_titles": [text(t) for t in STEP_TITLES],
+    return {"step_number": setup_rules.STEPS.index(step) + 1, "step_titles": [text(t) for t in STEP_TITLES],
             **context}
 
 
@@ -42,8 +43,8 @@ def _gate(step):
     if current_user.two_step != "none":
         return None, go(url_for("account.personal"))
     challenge = _enrolment()
-    if step != "phone" and not enrolment.may_open(challenge, step):
-        return None, go(url_for(f"two_step.{enrolment.next_step(challenge)}"))
+    if step != "phone" and not setup_rules.may_open(challenge, step):
+        return None, go(url_for(f"two_step.setup.{setup_rules.next_step(challenge)}"))
     return challenge, None
 
 
@@ -58,17 +59,17 @@ def phone():
     form = PhoneForm()
     if form.validate_on_submit():
         if challenge is None:
-            challenge, token = enrolment.begin(current_user)
+            challenge, token = setup_rules.begin(current_user)
             session["enrol"] = token
         try:
-            enrolment.choose_phone(policy(), sender(), challenge, form.phone.data, ip=client_ip(), locale=locale())
-        except TwoStepError as error:
-            return refused("two_step/phone.html", error, form=form, **step_context("phone"))
-        return go(url_for("two_step.passcode"))
+            setup_rules.choose_phone(policy(), sender(), challenge, form.phone.data, ip=client_ip(), locale=locale())
+        except Refused as error:
+            return refused("setup/phone.html", error, form=form, **step_context("phone"))
+        return go(url_for("two_step.setup.passcode"))
     if not form.is_submitted() and challenge is not None and challenge.phone:
         form.phone.data = format_phone(challenge.phone, policy().phone_region)  # "Edit" keeps the number
     error = first_error(form) if form.is_submitted() else None
-    return page("two_step/phone.html", status=422 if error else 200, form=form, error=error,
+    return page("setup/phone.html", status=422 if error else 200, form=form, error=error,
                 **step_context("phone"))
 
 
@@ -85,16 +86,16 @@ def passcode():
     if elsewhere:
         return elsewhere
     if challenge.verified_at:
-        return go(url_for("two_step.recovery"))
+        return go(url_for("two_step.setup.recovery"))
     form = PasscodeForm()
     if form.validate_on_submit():
         try:
             challenges.verify_passcode(policy(), challenge, form.code.data, **who())
-        except TwoStepError as error:
-            return refused("two_step/passcode.html", error, **_passcode_context(challenge, form))
-        return go(url_for("two_step.recovery"))
+        except Refused as error:
+            return refused("setup/passcode.html", error, **_passcode_context(challenge, form))
+        return go(url_for("two_step.setup.recovery"))
     error = first_error(form) if form.is_submitted() else None
-    return page("two_step/passcode.html", status=422 if error else 200, error=error,
+    return page("setup/passcode.html", status=422 if error else 200, error=error,
                 **_passcode_context(challenge, form))
 
 
@@ -107,12 +108,12 @@ def resend():
     if elsewhere:
         return elsewhere
     if challenge.verified_at:
-        return go(url_for("two_step.recovery"))  # the number is confirmed: a new code would be useless
+        return go(url_for("two_step.setup.recovery"))  # the number is confirmed: a new code would be useless
     return resend_code(
-        "two_step/passcode.html", lambda: _passcode_context(challenge),
+        "setup/passcode.html", lambda: _passcode_context(challenge),
         lambda: challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(), to_confirmed=False,
                                          locale=locale()),
-        url_for("two_step.passcode"))
+        url_for("two_step.setup.passcode"))
 
 
 @bp.route("/recovery", methods=["GET", "POST"])
@@ -130,8 +131,8 @@ def recovery():
     form = ButtonForm()
     code = None
     if challenge.recovery_shown_at is None or form.validate_on_submit():
-        code = format_recovery_code(enrolment.issue_recovery_code(challenge))
-    return page("two_step/recovery.html", recovery_code=code, form=form, site_name=policy().site_name,
+        code = format_recovery_code(setup_rules.issue_recovery_code(challenge))
+    return page("setup/recovery.html", recovery_code=code, form=form, site_name=policy().site_name,
                 **step_context("recovery"))
 
 
@@ -146,14 +147,14 @@ def confirm():
     form = KeptForm()
     if form.validate_on_submit():
         try:
-            enrolment.confirm(challenge, form.kept.data, **who())
-        except TwoStepError as error:
-            return refused("two_step/confirm.html", error, form=form, **step_context("confirm"))
+            setup_rules.confirm(challenge, form.kept.data, **who())
+        except Refused as error:
+            return refused("setup/confirm.html", error, form=form, **step_context("confirm"))
         session.pop("enrol", None)
         accounts.revoke_other_sessions(current_user.id, session.get("sid"))
         renew_session_token()
         flash(text(messages.TWO_STEP_ON), "info")
         return go(url_for("account.personal"))
     error = first_error(form) if form.is_submitted() else None
-    return page("two_step/confirm.html", status=422 if error else 200, form=form, error=error,
+    return page("setup/confirm.html", status=422 if error else 200, form=form, error=error,
                 **step_context("confirm"))

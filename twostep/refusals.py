@@ -1,28 +1,12 @@
-"""What the rules refuse, as exceptions the views turn into messages.
+"""What the two-step rules refuse: their messages and the refusals that carry them.
 
-Each carries a message id (English text, the msgid of the translation
-catalog), its parameters and the HTTP status that fits. The rules have no
-Flask inside, so they never translate: the view layer does, with
-views/i18n.py `error_text(error)`. `.message` is the English text, for logs,
-the CLI and tests. None of them ever carries a code, a token or a full phone
-number.
-
-Every message the rules can say is a constant below, marked with N_() so
-`pybabel extract` (babel.cfg) puts it in the catalog.
+Each is a `Refused` (core/refusals.py): a message id, its parameters and the
+HTTP status that fits, translated by the view layer. Every message the rules
+can say is a constant below, marked with N_() so `pybabel extract` puts it in
+the catalog.
 """
+from core.refusals import N_, N_plural, Refused
 
-
-def N_(text):
-    """Mark `text` as a message id for the catalog; it is translated where it is shown."""
-    return text
-
-
-def N_plural(singular, plural):
-    """Mark a message whose form depends on the count `num`: a (singular, plural) pair."""
-    return singular, plural
-
-
-SOMETHING_WRONG = N_("Something went wrong. Please try again.")
 # Passcodes
 CODE_FORMAT = N_("Enter the 6-digit passcode.")
 WRONG_CODE = N_plural("That passcode is not right. %(num)d try left before it stops working.",
@@ -47,13 +31,7 @@ CAP_NUMBER_HOUR = N_("Too many passcodes were sent to this number. Please try ag
 CAP_NUMBER_DAY = N_("Too many passcodes were sent to this number today. Please try again later.")
 CAP_IP_DAY = N_("Too many passcodes were requested from your network today. Please try again later.")
 CAP_NEW_NUMBERS = N_("You have tried too many different numbers today. Please try again later.")
-# Phone numbers (twostep/phones.py)
-PHONE_EMPTY = N_("Enter your phone number.")
-PHONE_NOT_A_NUMBER = N_("That does not look like a phone number.")
-PHONE_TOO_MANY_DIGITS = N_("That number has too many digits.")
-PHONE_INVALID = N_("That phone number is not valid. Check the digits and the country code.")
-PHONE_COUNTRY = N_("We cannot send SMS to numbers in that country.")
-PHONE_NOT_MOBILE = N_("Enter a mobile phone number that can receive SMS.")
+# A new number
 SAME_NUMBER = N_("That is already your number.")
 # Recovery codes
 WRONG_RECOVERY_CODE = N_("That recovery code is not right.")
@@ -66,35 +44,8 @@ ALREADY_SET_UP = N_("Two-step verification is already set up for this account.")
 WRONG_STATE = N_("That is not possible in the current state of two-step verification.")
 
 
-class TwoStepError(Exception):
-    """A refusal: `msgid` (a string, or an N_plural pair chosen by the count `num`), `params`, `status`."""
-
-    status = 422
-    msgid = SOMETHING_WRONG
-
-    def __init__(self, msgid=None, status=None, **params):
-        if msgid is not None:
-            self.msgid = msgid
-        if status is not None:
-            self.status = status
-        self.params = params
-        super().__init__(self.message)
-
-    @property
-    def message(self):
-        """The English text (logs, CLI, tests); pages show error_text(error) instead."""
-        text = self.msgid
-        if isinstance(text, tuple):
-            text = text[0] if self.params.get("num") == 1 else text[1]
-        return text % self.params if self.params else text
-
-    @property
-    def details(self):
-        return self.params
-
-
-class PhoneRejected(TwoStepError):
-    pass
+class TwoStepError(Refused):
+    """A refusal of the two-step rules (see core/refusals.py for what it carries)."""
 
 
 class CodeFormat(TwoStepError):

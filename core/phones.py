@@ -1,4 +1,4 @@
-"""Reading, checking and showing phone numbers (checklist items 13, 29).
+"""Reading, checking and showing phone numbers.
 
 Numbers are parsed with libphonenumber against a default region, refused when
 they are not valid mobile numbers in an allowed country, and stored as E.164.
@@ -9,33 +9,43 @@ import unicodedata
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from twostep import errors
-from twostep.errors import PhoneRejected
+from core.refusals import N_, Refused
+
+PHONE_EMPTY = N_("Enter your phone number.")
+PHONE_NOT_A_NUMBER = N_("That does not look like a phone number.")
+PHONE_TOO_MANY_DIGITS = N_("That number has too many digits.")
+PHONE_INVALID = N_("That phone number is not valid. Check the digits and the country code.")
+PHONE_COUNTRY = N_("We cannot send SMS to numbers in that country.")
+PHONE_NOT_MOBILE = N_("Enter a mobile phone number that can receive SMS.")
 
 MAX_INPUT_LENGTH = 32
 MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+class PhoneRejected(Refused):
+    """A number that cannot receive our passcodes; the message says why."""
 
 
 def parse_phone(raw, region, allowed_countries):
     """Return the E.164 form of `raw`, or raise PhoneRejected saying why."""
     text = (raw or "").strip()
     if not text:
-        raise PhoneRejected(errors.PHONE_EMPTY)
+        raise PhoneRejected(PHONE_EMPTY)
     if len(text) > MAX_INPUT_LENGTH or any(unicodedata.category(c).startswith("C") for c in text):
-        raise PhoneRejected(errors.PHONE_NOT_A_NUMBER) from None
+        raise PhoneRejected(PHONE_NOT_A_NUMBER) from None
     if sum(c.isdigit() for c in text) > 15:
-        raise PhoneRejected(errors.PHONE_TOO_MANY_DIGITS)
+        raise PhoneRejected(PHONE_TOO_MANY_DIGITS)
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
-        raise PhoneRejected(errors.PHONE_NOT_A_NUMBER) from None
+        raise PhoneRejected(PHONE_NOT_A_NUMBER) from None
     if not phonenumbers.is_valid_number(number):
-        raise PhoneRejected(errors.PHONE_INVALID)
+        raise PhoneRejected(PHONE_INVALID)
     country = phonenumbers.region_code_for_number(number)
     if country not in allowed_countries:
-        raise PhoneRejected(errors.PHONE_COUNTRY)
+        raise PhoneRejected(PHONE_COUNTRY)
     if phonenumbers.number_type(number) not in MOBILE_TYPES:
-        raise PhoneRejected(errors.PHONE_NOT_MOBILE)
+        raise PhoneRejected(PHONE_NOT_MOBILE)
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 

@@ -7,17 +7,19 @@ account's other sessions after it.
 import datetime
 
 from models import AuthSession, User, db
-from twostep import challenges, clock, events
+from accounts import events
+from core import clock
+from twostep import challenges
 from twostep.codes import hash_recovery_code, new_recovery_code
-from twostep import errors
-from twostep.errors import FlowExpired, TwoStepError
-from twostep.phones import mask_phone, parse_phone
+from twostep import refusals
+from twostep.refusals import FlowExpired, TwoStepError
+from core.phones import mask_phone, parse_phone
 from twostep.signin import effective_state
 
 
 def _require(user, *states):
     if effective_state(user) not in states:
-        raise TwoStepError(errors.WRONG_STATE, status=409)
+        raise TwoStepError(refusals.WRONG_STATE, status=409)
 
 
 def turn_off(policy, user, *, ip="", user_agent=""):
@@ -32,7 +34,7 @@ def turn_off(policy, user, *, ip="", user_agent=""):
         switched = (User.update(two_step="off", off_until=until)
                     .where(User.id == user.id, User.two_step != "none", User.phone.is_null(False)).execute())
         if not switched:
-            raise TwoStepError(errors.WRONG_STATE, status=409)
+            raise TwoStepError(refusals.WRONG_STATE, status=409)
         detail = f"until {until:%Y-%m-%d %H:%M} UTC" if until else ""
         events.record(user.id, "two_step_off", ip=ip, user_agent=user_agent, detail=detail)
     return until
@@ -83,7 +85,7 @@ def begin_number_change(policy, sender, user, raw_phone, *, ip, locale="en"):
     _require(user, "on", "off")
     phone = parse_phone(raw_phone, policy.phone_region, policy.allowed_countries)
     if phone == user.phone:
-        raise TwoStepError(errors.SAME_NUMBER)
+        raise TwoStepError(refusals.SAME_NUMBER)
     challenge, token = challenges.open_challenge(user.id, "change", phone=phone)
     challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=False, locale=locale)
     return challenge, token

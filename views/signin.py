@@ -1,0 +1,188 @@
+"""Signing in: the password step, then the second step (passcode, Resend, "Try another method", recovery code); signing out.
+
+After a correct password, an account with two-step verification on gets a
+pending sign-in (a token in the browser's session) and is sent to the
+passcode screen; nothing is signed in until that step succeeds. The pending
+sign-in expires after PENDING_SIGNIN_MINUTES. The rules are in twostep/signin.py.
+"""
+import logging
+
+from flask import Blueprint, current_app, flash, request, session, url_for
+from flask_login import current_user, login_required, logout_user
+
+import accounts
+from accounts import events
+from core.refusals import Refused
+from twostep import signin as signin_rules
+from twostep.codes import format_recovery_code
+from twostep.refusals import NotBoxTicked
+from views import messages
+from views.forms import KeptForm, PasscodeForm, RecoveryCodeForm, SignInForm, first_error
+from views.htmx import go, go_full, page, refused, whole_page
+from views.i18n import error_text, locale, text
+from views.limiter import limit_posts
+from views.passcode_screen import passcode_screen
+from views.passcode_screen import resend as resend_code
+from views.sessions import known_device_user, start_signed_in_session
+from views.web import client_ip, policy, safe_next, sender, who
+
+bp = Blueprint("signin", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@limit_posts
+def password():
+    """The password step. Unknown email and wrong password get the same answer."""
+    form = SignInForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = current_app.extensions["authenticator"].authenticate(
+                form.email.data, form.password.data, policy=policy(), known_device_user=known_device_user())
+        except accounts.PasswordThrottled as throttled:
+            log.info("sign-in refused: password tries for this address must wait ip=%s", client_ip())
+            return refused("signin/password.html", throttled, form=form)
+        if user is None:
+            # For the operator, never the email typed (it may be a password typed in the wrong box).
+            log.info("sign-in refused: wrong email or password ip=%s", client_ip())
+            error = text(messages.SIGNIN_WRONG)
+        elif signin_rules.needs_second_step(user):
+            return _begin_second_step(user)
+        else:
+            start_signed_in_session(user)
+            events.record(user.id, "signin", **who())
+            return go_full(safe_next(request.args.get("next"), url_for("account.dashboard")))
+    elif form.is_submitted():
+        error = first_error(form)
+    return page("signin/password.html", status=422 if error else 200, form=form, error=error)
+
+
+def _begin_second_step(user):
+    """Open the pending sign-in, send the first passcode, and show the passcode screen."""
+    challenge, token = signin_rules.begin(user)
+    # Whoever this browser was signed in as, that server-side session ends here,
+    # as it does on the path without two-step verification.
+    accounts.end_session(session.get("sid"))
+    session.clear()
+    session["signin"] = token
+    try:
+        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
+    except Refused as refused:
+        # The screen still opens: it shows why, and Resend or Try another method.
+        flash(error_text(refused), "error")
+    return go(url_for("signin.passcode"))
+
+
+@bp.post("/signout")
+def signout():
+    """End this session on the server too: a replayed old cookie is anonymous."""
+    if current_user.is_authenticated:
+        events.record(current_user.id, "signout", **who())
+    accounts.end_session(session.get("sid"))
+    logout_user()
+    session.clear()
+    flash(text(messages.SIGNED_OUT), "info")
+    return go_full(url_for("signin.password"))
+
+
+def _pending():
+    return signin_rules.pending(policy(), session.get("signin"))
+
+
+def _expired():
+    if current_user.is_authenticated:
+        # Back to the passcode screen after signing in (the back button): nothing to do here any more.
+        return go_full(url_for("account.dashboard"))
+    session.pop("signin", None)
+    flash(text(messages.SIGNIN_EXPIRED), "error")
+    return go_full(url_for("signin.password"))
+
+
+_passcode_context = passcode_screen
+
+
+def _complete(challenge):
+    """Inside the transaction that used the code: sign in, renewing the session."""
+    user = accounts.user_by_id(challenge.user_id)
+    start_signed_in_session(user)
+    events.record(user.id, "signin", **who())
+
+
+@bp.route("/signin/passcode", methods=["GET", "POST"])
+@limit_posts
+def passcode():
+    """Enter the 6-digit passcode sent by SMS, and Continue."""
+    challenge = _pending()
+    if challenge is None:
+        return _expired()
+    form = PasscodeForm()
+    if form.validate_on_submit():
+        try:
+            signin_rules.complete_with_passcode(policy(), challenge, form.code.data, lambda: _complete(challenge),
+                                                **who())
+        except Refused as error:
+            return refused("signin/passcode.html", error, **_passcode_context(challenge, form))
+        return go_full(url_for("account.dashboard"))
+    error = first_error(form) if form.is_submitted() else None
+    return page("signin/passcode.html", status=422 if error else 200, error=error,
+                **_passcode_context(challenge, form))
+
+
+@bp.post("/signin/resend")
+@limit_posts
+def resend():
+    """Resend: a new passcode replaces the old one (30-second cooldown)."""
+    challenge = _pending()
+    if challenge is None:
+        return _expired()
+    return resend_code(
+        "signin/passcode.html", lambda: _passcode_context(challenge),
+        lambda: signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale()),
+        url_for("signin.passcode"))
+
+
+@bp.get("/signin/another-method")
+def another_method():
+    """Try another method: Recovery code, or back to the SMS passcode."""
+    if _pending() is None:
+        return _expired()
+    return page("signin/another_method.html")
+
+
+@bp.route("/signin/recovery", methods=["GET", "POST"])
+@limit_posts
+def recovery():
+    """Sign in with the recovery code; a new one is shown at once in its place."""
+    challenge = _pending()
+    if challenge is None:
+        return _expired()
+    form = RecoveryCodeForm()
+    if form.validate_on_submit():
+        try:
+            _, new_code = signin_rules.complete_with_recovery_code(
+                policy(), challenge, form.code.data, lambda: start_signed_in_session(accounts.user_by_id(challenge.user_id)),
+                **who())
+        except Refused as error:
+            return refused("signin/recovery.html", error, form=form)
+        # Shown in this answer only: it is never stored in clear, so it cannot be shown again.
+        # The whole page: signing in changes the header's links too.
+        return whole_page("signin/new_recovery_code.html", recovery_code=format_recovery_code(new_code),
+                    site_name=policy().site_name)
+    error = first_error(form) if form.is_submitted() else None
+    return page("signin/recovery.html", status=422 if error else 200, form=form, error=error)
+
+
+@bp.route("/signin/recovery/kept", methods=["GET", "POST"])
+@login_required
+def recovery_kept():
+    """Tick "I kept this number in a safe place" after a new recovery code, then the Dashboard."""
+    form = KeptForm()
+    if form.validate_on_submit():
+        if form.kept.data:
+            return go_full(url_for("account.dashboard"))
+        error = error_text(NotBoxTicked())
+    else:
+        error = first_error(form) if form.is_submitted() else None
+    return page("signin/recovery_kept.html", status=422 if error else 200, form=form, error=error,
+                user=current_user)
