@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app app
 
-.PHONY: run test install install-dev browser-deps clean translations translations-update gallery-shots
+.PHONY: run test install install-dev browser-deps proxy-deps clean translations translations-update gallery-shots
 
 # Compiled translation catalogs (.mo, committed too); rebuilt here whenever a .po is newer.
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
@@ -31,14 +31,26 @@ run: install translations
 	@echo "Serving on http://127.0.0.1:5000 (SMS go to http://127.0.0.1:5000/dev/outbox, e-mails to /dev/mail)"
 	$(FLASK) run --debug --no-debugger --host 127.0.0.1 --port 5000
 
-# Browser tests need Chromium from Debian; installed when we can (root with apt), skipped otherwise.
+# Debian packages the suite uses: Chromium for the browser tests, faketime for .ci/run's runs at other
+# hours of the day. Installed when we can (root with apt); otherwise the browser tests are skipped with the reason.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || [ -n "$$CHROMIUM_PATH" ] || \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || [ -n "$$CHROMIUM_PATH" ] || missing="chromium"; \
+	command -v faketime >/dev/null 2>&1 || missing="$$missing faketime"; \
+	[ -z "$$missing" ] || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	    { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } ; } || \
-	  echo "Chromium could not be installed: browser tests will be skipped."
+	    { apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } ; } || \
+	  echo "Could not install$$missing: browser tests will be skipped."
 
-test: install-dev browser-deps translations
+# The deploy test runs the shipped nginx site in front of gunicorn: Debian's nginx, installed the same way.
+# (On a machine running systemd, the package also starts nginx's default site on port 80.)
+proxy-deps:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx >/dev/null; } ; } || \
+	  echo "nginx could not be installed: the nginx deploy test will be skipped."
+
+test: install-dev browser-deps proxy-deps translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 translations: $(CATALOGS)

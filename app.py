@@ -8,7 +8,7 @@ import logging
 import os
 import secrets
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session
 from flask_babel import gettext
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -16,15 +16,20 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import accounts
 import cli
-from config import load_settings, secret_key_problem
+from config import load_settings, log_format_problem, secret_key_problem
+from core import logs
 from mail import make_mailer
+from mail.sender import MailSender
 from models import init_database, migrate, release_connections
 from sms import make_sender
+from twostep import monitoring
 from twostep.policy import Policy
 from views import i18n, messages, register_blueprints
 from views.error_pages import register_error_handlers
 from views.limiter import limiter
 from views.security_mail import register_security_mail
+from views.observe import register_request_observer
+from views.ops import NO_DATABASE, MetricsListener, metrics_port
 from views.security_headers import register_security_headers
 
 csrf = CSRFProtect()
@@ -48,6 +53,8 @@ def create_app(test_config=None):
     _configure_cookies(app)
     _configure_logging(app)
     _configure_proxies(app)
+    # First, so that every later hook's log lines carry the request id.
+    register_request_observer(app)
 
     url = app.config.get("DATABASE_URL") or "sqlite:///" + os.path.join(app.instance_path, "app.sqlite3")
     app.config["DATABASE_URL"] = url
@@ -59,9 +66,12 @@ def create_app(test_config=None):
         authenticator.match_stored_costs()
     # No connection may cross a fork: gunicorn forks its workers after this (preload_app).
     release_connections()
+    app.config["EXPECTED_MIGRATIONS"] = monitoring.expected_migrations()
 
     @app.before_request
     def _open_db():
+        if request.endpoint in NO_DATABASE:
+            return  # health probes and metrics: nothing borrowed, nothing to give back
         database.connect(reuse_if_open=True)
 
     @app.teardown_appcontext
@@ -72,6 +82,7 @@ def create_app(test_config=None):
     app.extensions["policy"] = Policy.from_settings(app.config)
     app.extensions["sms_sender"] = make_sender(app.config)
     app.extensions["mailer"] = make_mailer(app.config)
+    app.extensions["mail_sender"] = MailSender.from_config(app.extensions["mailer"], app.config)
     app.extensions["authenticator"] = authenticator
     app.extensions["password_hasher"] = hasher
 
@@ -85,7 +96,15 @@ def create_app(test_config=None):
     register_error_handlers(app)
     register_blueprints(app)
     cli.register(app)
+    _configure_metrics_listener(app)
     return app
+
+
+def _configure_metrics_listener(app):
+    """METRICS_BIND: requests on that listener get /metrics and nothing else (views/ops.py)."""
+    if app.config.get("METRICS_BIND"):
+        app.wsgi_app = MetricsListener(app.wsgi_app, metrics_port(app.config["METRICS_BIND"]),
+                                       app.config["SMS_DAILY_LIMIT"])
 
 
 def _refuse_outbox_in_production(app):
@@ -152,8 +171,10 @@ def _configure_logging(app):
     # Peewee prints every query with its parameters (full phone numbers).
     for name in ("vonage", "vonage_http_client", "urllib3", "peewee"):
         logging.getLogger(name).setLevel(logging.INFO)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    problem = log_format_problem(app.config.get("LOG_FORMAT"))
+    if problem:
+        raise SystemExit(problem)
+    logs.configure(app.config.get("LOG_FORMAT"))
 
 
 def _configure_login(app):

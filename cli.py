@@ -9,6 +9,10 @@
   db upgrade
   demo            (make run: create the demo account once and print it)
   purge           delete expired challenges, old SMS records, outbox messages, ended sessions
+  sms usage       SMS today and over 30 days by purpose and country, the budget left, the estimated cost
+  mail status     the mail queue: waiting, sent, given up, and why
+  mail send       send the due mail now (MAIL_QUEUE_THREAD=0: run it from a timer)
+  mail retry      give the mails marked failed a new round of tries
 
 Bad input (an invalid or unknown email) prints a message and exits with
 status 1 (click's ClickException); a usage mistake exits with status 2.
@@ -21,8 +25,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 import accounts
-from models import User, migrate
-from accounts import events, notices
+from mail import queue as mail_queue
+from models import User, db, migrate
+from accounts import notices
 from core import clock
 from twostep import settings as settings_rules
 from twostep import signin as signin_rules
@@ -31,6 +36,8 @@ from core.phones import mask_phone
 users_cli = AppGroup("users", help="Manage accounts.")
 db_cli = AppGroup("db", help="Manage the database schema.")
 two_step_cli = AppGroup("two-step", help="Look at or reset an account's two-step verification.")
+sms_cli = AppGroup("sms", help="What the SMS cost.")
+mail_cli = AppGroup("mail", help="Look at and send the mail queue.")
 
 DEMO_EMAIL = "demo@example.com"
 
@@ -57,13 +64,17 @@ def _find_user(email):
 
 
 def _mail_after(work):
-    """Run `work()`, then send the security e-mails for what it committed (see accounts/notices.py)."""
-    token = events.start_collecting()
+    """Run `work()` (its security e-mails are queued with it), then try to send them now.
+
+    A mail server that is down only delays them: they stay queued and the
+    servers' sender threads (or `mail send`) retry.
+    """
+    token = notices.use(current_app.config["SITE_NAME"], "en")
     try:
         result = work()
     finally:
-        collected = events.stop_collecting(token)
-    notices.deliver(current_app.extensions["mailer"], current_app.config["SITE_NAME"], collected)
+        notices.done(token)
+    current_app.extensions["mail_sender"].send_due()
     return result
 
 
@@ -186,21 +197,104 @@ def demo():
 @click.option("--sms-days", default=30, show_default=True, help="Keep SMS records this long (at least 2).")
 @click.option("--outbox-hours", default=24, show_default=True, help="Keep outbox (development) messages this long.")
 @click.option("--session-days", default=30, show_default=True, help="Keep ended sessions this long.")
-def purge_command(challenge_hours, sms_days, outbox_hours, session_days):
+@click.option("--mail-days", default=7, show_default=True, help="Keep sent mails' records this long.")
+def purge_command(challenge_hours, sms_days, outbox_hours, session_days, mail_days):
     """Delete what no rule needs any more (run it daily: see the README)."""
     from purge import purge
 
     try:
         deleted = purge(challenge_hours=challenge_hours, sms_days=sms_days, outbox_hours=outbox_hours,
-                        session_days=session_days)
+                        session_days=session_days, mail_days=mail_days)
     except ValueError as refused:
         raise click.ClickException(str(refused))
     click.echo("Deleted: " + ", ".join(f"{count} {table}" for table, count in deleted.items()))
+
+
+@sms_cli.command("usage")
+def sms_usage():
+    """SMS today (UTC) and over the last 30 days by purpose and country, the budget left, the estimated cost."""
+    from config import parse_sms_prices
+    from twostep.usage import usage
+
+    try:
+        prices = parse_sms_prices(current_app.config.get("SMS_PRICES"))
+    except ValueError as refused:
+        raise click.ClickException(str(refused))
+    currency = current_app.config.get("SMS_PRICE_CURRENCY") or ""
+    with db.connection_context():
+        report = usage(current_app.config["SMS_DAILY_LIMIT"], prices)
+
+    def money(amount):
+        return "-" if amount is None else f"{amount:.2f} {currency}".strip()
+
+    click.echo(f"SMS usage at {report['now']:%Y-%m-%d %H:%M} UTC "
+               f"(today: since 00:00 UTC; period: the last {report['days']} days)")
+    header = f"{'purpose':<10}{'country':<9}{'today: sent':>12}{'failed':>8}{'refused':>9}" \
+             f"{'period: sent':>14}{'failed':>8}{'refused':>9}{'est. cost':>14}"
+    click.echo(header)
+    for row in report["rows"]:
+        today, period = row["today"], row["period"]
+        click.echo(f"{row['purpose']:<10}{row['country']:<9}{today['sent']:>12}{today['failed']:>8}"
+                   f"{today['refused']:>9}{period['sent']:>14}{period['failed']:>8}{period['refused']:>9}"
+                   f"{money(row['cost']):>14}")
+    if not report["rows"]:
+        click.echo("(no SMS in the period)")
+    click.echo(f"Budget left: {report['budget_left']} of {report['daily_limit']} in the last 24 hours "
+               "(SMS_DAILY_LIMIT).")
+    click.echo(f"Estimated cost (sent and failed SMS): today {money(report['cost_today'])}, "
+               f"last {report['days']} days {money(report['cost_period'])}.")
+    if report["unpriced"]:
+        click.echo("No price for: " + ", ".join(report["unpriced"]) + " (not in the cost above; set SMS_PRICES, "
+                   "e.g. SMS_PRICES=JP=0.0712,*=0.05).")
+@mail_cli.command("status")
+def mail_status():
+    """The mail queue: how many e-mails wait, are sent or were given up, and the unsent ones."""
+    counts = mail_queue.summary()
+    click.echo(f"Waiting: {counts['pending'] + counts['sending']}   Sent: {counts['sent']}   "
+               f"Given up: {counts['failed']}")
+    rows = mail_queue.unsent()
+    if not rows:
+        click.echo("Nothing waits to be sent.")
+        return
+    now = clock.now()
+    table = [("ID", "QUEUED", "KIND", "TO", "TRIES", "STATE", "LAST ERROR")]
+    for row in rows:
+        if row.status == "failed":
+            state = "given up"
+        elif row.next_attempt_at <= now:
+            state = "due now"
+        else:
+            state = f"next try {_when(row.next_attempt_at)}"
+        table.append((str(row.id), _when(row.created_at), row.kind or "-", row.to, str(row.attempts), state,
+                      row.last_error[:60] or "-"))
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    if counts["failed"]:
+        click.echo("Mails given up are kept: `flask --app app mail retry` tries them again.")
+
+
+@mail_cli.command("send")
+def mail_send():
+    """Send every due mail now, once each (for MAIL_QUEUE_THREAD=0, from a timer)."""
+    done = current_app.extensions["mail_sender"].send_due()
+    click.echo(f"Sent: {done['sent']}   Will retry: {done['retry']}   Given up: {done['failed']}")
+    if done["retry"] or done["failed"]:
+        raise SystemExit(1)
+
+
+@mail_cli.command("retry")
+def mail_retry():
+    """Give every mail marked failed a new round of tries, starting now."""
+    count = mail_queue.retry_failed()
+    click.echo(f"{count} mail(s) will be tried again.")
 
 
 def register(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(two_step_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(demo)
     app.cli.add_command(purge_command)
+    app.cli.add_command(sms_cli)

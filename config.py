@@ -6,6 +6,7 @@ turns the environment into a plain dict that `create_app()` merges into
 read settings the same way.
 """
 import os
+from decimal import Decimal, InvalidOperation
 
 # Secret keys seen in tutorials and templates: refusing them in production
 # stops the most common self-hosting mistake.
@@ -33,7 +34,8 @@ SETTINGS = [
     ("LOCKOUT_FAILURES", int, 10, "Consecutive second-step failures that lock an account's second step."),
     ("LOCKOUT_MINUTES", int, 15, "How long that lock lasts."),
     ("PENDING_SIGNIN_MINUTES", int, 10, "How long a correct password waits for the second step."),
-    ("REAUTH_MINUTES", int, 10, "How recent the password must be for Off, Unsubscribe and similar changes."),
+    ("REAUTH_MINUTES", int, 10, "How recent the password typed again (not at sign-in) and the step-up passcode "
+     "must be for Off, Unsubscribe, a new number and a new recovery code."),
     ("TWO_STEP_OFF_MAX_DAYS", int, 7, "Off turns back on by itself after this many days (0 = never)."),
     ("SMS_RESEND_COOLDOWN_SECONDS", int, 30, "Wait between two SMS for the same verification."),
     ("SMS_PER_ACCOUNT_HOUR", int, 5, "SMS per account per hour."),
@@ -74,6 +76,19 @@ SETTINGS = [
     ("MAIL_PASSWORD", str, None, "SMTP password."),
     ("MAIL_FROM", str, None, "From address of security e-mails, e.g. beSTREAM <no-reply@example.com>. Required for smtp."),
     ("MAIL_TIMEOUT_SECONDS", int, 10, "Timeout of one SMTP conversation step, in seconds."),
+    ("LOG_FORMAT", str, "text", "text (one readable line per record) or json (one JSON object per line); "
+     "both carry the request id."),
+    ("METRICS_BIND", str, None, "host:port of a separate listener that serves only /metrics (Prometheus); "
+     "gunicorn.conf.py adds it to the binds. Keep it off the public network."),
+    ("METRICS_TOKEN", str, None, "When set, the site's own /metrics answers a request with "
+     "Authorization: Bearer <token>. Unset (and no METRICS_BIND): no metrics anywhere."),
+    ("SMS_PRICES", str, None, "Price of one SMS by country for `flask sms usage`, e.g. JP=0.0712,US=0.0079,*=0.05 "
+     "(* for every other country)."),
+    ("SMS_PRICE_CURRENCY", str, "EUR", "Currency of SMS_PRICES, shown beside the estimated cost."),
+    ("MAIL_QUEUE_THREAD", bool, True, "1: a thread in each worker sends the mail queue. 0: run "
+     "`flask --app app mail send` from a timer instead."),
+    ("MAIL_MAX_ATTEMPTS", int, 20, "Tries before a queued e-mail is marked failed (about 14 hours with the "
+     "backoff; `flask --app app mail retry` tries again)."),
 ]
 
 
@@ -109,4 +124,34 @@ def secret_key_problem(key):
         return "SECRET_KEY is a well-known placeholder."
     if len(key) < 32:
         return "SECRET_KEY is shorter than 32 characters."
+    return None
+
+
+def parse_sms_prices(setting):
+    """"JP=0.0712,US=0.0079,*=0.05" -> {"JP": Decimal("0.0712"), ...}; ValueError names the bad part."""
+    prices = {}
+    for part in (setting or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        country, _, price = part.partition("=")
+        country = country.strip().upper()
+        if not (country == "*" or (len(country) == 2 and country.isalpha())):
+            raise ValueError(f"SMS_PRICES: {part!r} is not COUNTRY=PRICE (an ISO 3166 code such as JP, or *).")
+        try:
+            prices[country] = Decimal(price.strip())
+        except InvalidOperation:
+            raise ValueError(f"SMS_PRICES: the price in {part!r} is not a number.") from None
+        if prices[country] < 0:
+            raise ValueError(f"SMS_PRICES: the price in {part!r} is negative.")
+    return prices
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def log_format_problem(value):
+    """Why LOG_FORMAT cannot be used, or None."""
+    if (value or "text").lower() not in LOG_FORMATS:
+        return f"LOG_FORMAT={value!r} is not known; use 'text' or 'json'."
     return None

@@ -10,7 +10,6 @@ passcodes are keyed HMACs, session and verification tokens are SHA-256
 digests of what the browser holds.
 """
 import contextlib
-import datetime
 import fcntl
 import os
 
@@ -28,6 +27,8 @@ from peewee import (
 )
 from playhouse.db_url import connect as connect_url
 from playhouse.migrations import Runner
+
+from core import clock
 
 db = DatabaseProxy()
 
@@ -124,8 +125,8 @@ def _sqlite_migration_lock():
 
 
 def utcnow():
-    """Naive UTC now; the domain uses core.clock instead so tests can move time."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    """Naive UTC now from the rules' clock (core/clock.py), so rows made in tests follow the test's clock."""
+    return clock.now()
 
 
 class BaseModel(Model):
@@ -177,7 +178,11 @@ class AuthSession(BaseModel):
     token_hash = CharField(max_length=64, unique=True)
     user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
-    password_at = DateTimeField(default=utcnow)  # last password entry, for re-authentication
+    password_at = DateTimeField(default=utcnow)  # last password entry (sign-in or /reauth)
+    # Step-up for sensitive changes (migration 0011): the password typed on /reauth (signing in does
+    # not count) and a passcode or recovery code confirmed for a change; both cleared by the change.
+    reauth_at = DateTimeField(null=True)
+    second_factor_at = DateTimeField(null=True)
     ip = CharField(max_length=45, default="")
     user_agent = CharField(max_length=255, default="")
     revoked_at = DateTimeField(null=True, index=True)
@@ -265,6 +270,32 @@ class MailMessage(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
+class QueuedMail(BaseModel):
+    """An e-mail waiting to be sent, written in the same transaction as the change it reports.
+
+    The request only adds the row; a sender thread in each worker (mail/sender.py)
+    sends it, retrying with backoff while the mail server is down. status is
+    pending -> sending -> sent, or failed after MAIL_MAX_ATTEMPTS (kept for the
+    operator: `flask --app app mail status`, `mail retry`). next_attempt_at is
+    also the lease of a row being sent: a worker that dies mid-send leaves it to
+    be taken again once that time has passed.
+    """
+
+    to = CharField(max_length=254)
+    subject = CharField(max_length=255)
+    body = TextField()  # emptied once sent: a sent mail is not kept in plain text
+    kind = CharField(max_length=32, default="")  # the security event it reports, for the operator
+    status = CharField(max_length=8, default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow)
+    last_error = CharField(max_length=255, default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+    sent_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "next_attempt_at"), False),)
+
+
 class HelpVote(BaseModel):
     """One signed-in user's answer to "Was this article helpful?" for one article.
 
@@ -302,5 +333,5 @@ class RateLimitCounter(BaseModel):
     expires_at = FloatField(index=True)  # seconds since the epoch, as the limits library counts
 
 
-ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, HelpVote,
+ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, QueuedMail, HelpVote,
               PasswordThrottle, RateLimitCounter]

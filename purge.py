@@ -7,6 +7,8 @@ Nothing here is needed by a rule any more when it goes:
   - SMS records past the retention (default 30 days; the caps look back one day);
   - outbox messages (development SMS) older than a day;
   - sessions signed out or revoked longer ago than the retention;
+  - e-mails sent from the mail queue longer ago than the retention (default
+    7 days; their bodies are already erased). Mails not sent are kept.
   - request-limit counters whose window is over, and runs of wrong passwords
     nobody has added to for a day (except those at the 100-in-a-row stop).
 Accounts and their security activity are kept.
@@ -18,8 +20,9 @@ import datetime
 import time
 
 from accounts import MAX_CONSECUTIVE_PASSWORD_FAILURES
-from models import AuthSession, Challenge, OutboxMessage, PasswordThrottle, RateLimitCounter, SmsRecord, db
 from core import clock
+from models import (AuthSession, Challenge, OutboxMessage, PasswordThrottle, QueuedMail, RateLimitCounter, SmsRecord,
+                    db)
 
 BATCH = 1000
 MIN_SMS_DAYS = 2  # the SMS caps count the last 24 hours; keep a margin
@@ -37,11 +40,11 @@ def _delete_in_batches(model, condition):
             return deleted
 
 
-def purge(*, challenge_hours=24, sms_days=30, outbox_hours=24, session_days=30, now=None):
+def purge(*, challenge_hours=24, sms_days=30, outbox_hours=24, session_days=30, mail_days=7, now=None):
     """Delete old rows; return {table: rows deleted}."""
     if sms_days < MIN_SMS_DAYS:
         raise ValueError(f"SMS records are what the caps count: keep at least {MIN_SMS_DAYS} days.")
-    if challenge_hours < 1 or outbox_hours < 0 or session_days < 0:
+    if challenge_hours < 1 or outbox_hours < 0 or session_days < 0 or mail_days < 0:
         raise ValueError("Keep challenges at least 1 hour; retentions cannot be negative.")
     now = now or clock.now()
     return {
@@ -53,6 +56,8 @@ def purge(*, challenge_hours=24, sms_days=30, outbox_hours=24, session_days=30, 
             OutboxMessage, OutboxMessage.created_at < now - datetime.timedelta(hours=outbox_hours)),
         "auth_session": _delete_in_batches(
             AuthSession, AuthSession.revoked_at < now - datetime.timedelta(days=session_days)),
+        "queued_mail": _delete_in_batches(
+            QueuedMail, (QueuedMail.status == "sent") & (QueuedMail.sent_at < now - datetime.timedelta(days=mail_days))),
         # Flask-Limiter's windows run on the wall clock (time.time()), not the rules' clock.
         "rate_limit_counter": _delete_in_batches(RateLimitCounter, RateLimitCounter.expires_at < time.time()),
         "password_throttle": _delete_in_batches(

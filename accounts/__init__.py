@@ -293,12 +293,34 @@ def rotate_session(token):
 
 
 def password_confirmed(token):
-    """Record that the user just typed their password in this session (re-authentication)."""
-    AuthSession.update(password_at=clock.now()).where(AuthSession.token_hash == token_digest(token)).execute()
+    """Record that the user just typed their password in this session for a sensitive change (/reauth)."""
+    now = clock.now()
+    AuthSession.update(password_at=now, reauth_at=now).where(AuthSession.token_hash == token_digest(token)).execute()
+
+
+def second_factor_confirmed(token):
+    """Record that this session just confirmed a passcode or the recovery code for a sensitive change."""
+    AuthSession.update(second_factor_at=clock.now()).where(AuthSession.token_hash == token_digest(token)).execute()
+
+
+def end_step_up(token):
+    """A sensitive change was made: the next one needs the password and a code again."""
+    AuthSession.update(reauth_at=None, second_factor_at=None).where(
+        AuthSession.token_hash == token_digest(token or "")).execute()
+
+
+def _fresh(moment, minutes):
+    return moment is not None and moment >= clock.now() - datetime.timedelta(minutes=minutes)
 
 
 def recently_authenticated(auth_session, minutes):
-    return auth_session is not None and auth_session.password_at >= clock.now() - datetime.timedelta(minutes=minutes)
+    """The password was typed on /reauth within `minutes` (signing in does not count)."""
+    return auth_session is not None and _fresh(auth_session.reauth_at, minutes)
+
+
+def second_factor_recent(auth_session, minutes):
+    """A passcode or the recovery code was confirmed in this session within `minutes`."""
+    return auth_session is not None and _fresh(auth_session.second_factor_at, minutes)
 
 
 # Consecutive wrong passwords per e-mail address (checklist: per-account throttling).

@@ -4,12 +4,12 @@ Every change to sign-in or two-step settings is stored for the user to see
 on the Security activity tab and logged for the operator, with user id, IP
 and UTC time. Details never hold a code or a full phone number.
 """
-import contextvars
 import logging
 
-from models import SecurityEvent
+from accounts import notices
 from core import clock
 from core.refusals import N_
+from models import SecurityEvent, db
 
 log = logging.getLogger("security")
 
@@ -37,44 +37,25 @@ ADMINISTRATOR = "administrator"
 
 # The changes the user is told about by e-mail (accounts/notices.py).
 MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
-          "signin_recovery", "two_step_reset", "second_step_failed", "second_step_locked"}
-
-# Events recorded since `start_collecting()`, for the e-mails sent after commit.
-# A context variable, so each request (thread) collects only its own.
-_collected = contextvars.ContextVar("security_events_to_mail", default=None)
+          "recovery_code_new", "signin_recovery", "two_step_reset", "second_step_failed", "second_step_locked"}
 
 
 def record(user_id, kind, *, ip="", user_agent="", detail="", actor="", mail=True):
     """Store one event; call it inside the transaction that makes the change.
 
     `actor` is empty when the user made the change, "administrator" for the CLI.
+    For a kind in MAILED, the user's e-mail is queued in the same transaction.
     `mail=False` keeps a kind that is normally mailed off the mail (e.g. one
     warning an hour is enough).
     """
-    event = SecurityEvent.create(user=user_id, kind=kind, detail=detail[:255], ip=(ip or "")[:45],
-                                 user_agent=(user_agent or "")[:255], created_at=clock.now(), actor=actor[:32])
+    with db.atomic():
+        event = SecurityEvent.create(user=user_id, kind=kind, detail=detail[:255], ip=(ip or "")[:45],
+                                     user_agent=(user_agent or "")[:255], created_at=clock.now(), actor=actor[:32])
+        if kind in MAILED and mail:
+            notices.queue_notice(event)
     log.info("security event=%s user=%s ip=%s by=%s at=%sZ", kind, user_id, ip, actor or "user",
              event.created_at.isoformat())
-    collected = _collected.get()
-    if collected is not None and kind in MAILED and mail:
-        collected.append(event)
     return event
-
-
-def start_collecting():
-    """Begin collecting the events to mail about; returns the token `stop_collecting` needs."""
-    return _collected.set([])
-
-
-def stop_collecting(token):
-    """Stop collecting; return the events recorded since `start_collecting`.
-
-    They may belong to a transaction that was rolled back: accounts/notices.py
-    mails only those it finds committed in the database.
-    """
-    collected = _collected.get() or []
-    _collected.reset(token)
-    return collected
 
 
 def happened_since(user_id, kind, since):

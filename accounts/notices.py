@@ -1,29 +1,29 @@
 """Security e-mails: telling the user that two-step verification changed.
 
-Sent for the events in `events.MAILED` (turned on, Enable, Off, Unsubscribe,
-a number change, a recovery code used to sign in, a reset by an
-administrator), with the time, browser and IP of the change. They never hold
-a code or a full phone number (numbers are masked to their last 2 digits).
+Written for the events in `events.MAILED` (turned on, Enable, Off,
+Unsubscribe, a number change, a new recovery code, a recovery code used to
+sign in, a reset by an administrator), with the time, browser and IP of the
+change. They never hold a code or a full phone number (numbers are masked to
+their last 2 digits).
 
-Why after commit, and how: `events.record()` runs inside the transaction
-that makes the change, so it cannot send mail itself (the transaction may
-still roll back, and a slow mail server must not hold the write lock).
-Instead the events recorded during a request (or a CLI command) are
-collected (`events.start_collecting`), and once the work is over
-`deliver()` re-reads each one: only an event that is in the database was
-committed, and only those are mailed. Peewee has no portable on-commit hook
-(SQLite's commit_hook does not exist on PostgreSQL), so this is the simplest
-way that is right on both. A mail failure is logged and never undoes or
-blocks the change, which is already committed.
+How: `events.record()` runs inside the transaction that makes the change and
+calls `queue_notice()`, which writes the e-mail to the mail queue in that
+same transaction (mail/queue.py). So a committed change always has its
+e-mail, a rolled-back one never does, and no page waits for a mail server:
+mail/sender.py sends the queue apart from requests, with retries.
+
+The site's name and the page's language are not the rules' business: the
+caller (a request, a CLI command) says them with `use()`.
 """
+import contextvars
 import ipaddress
 import logging
 
-from mail import MailError
-from models import SecurityEvent, User
-from core.refusals import N_
 from core.phones import mask_phone
+from core.refusals import N_
 from core.translations import HOME_REGION, catalog, event_detail, format_when
+from mail import queue
+from models import User
 
 log = logging.getLogger("security.mail")
 
@@ -42,6 +42,9 @@ MESSAGES = {
                                  "Its phone number and recovery code were deleted.")),
     "number_changed": (N_("Your two-step verification number was changed"),
                        N_("The phone number that receives your %(site)s passcodes was changed.")),
+    "recovery_code_new": (N_("You have a new recovery code"),
+                          N_("A new recovery code was made for your %(site)s account. "
+                             "The old one no longer works.")),
     "signin_recovery": (N_("Your recovery code was used to sign in"),
                         N_("Someone signed in to your %(site)s account with your recovery code. "
                            "That code no longer works; a new one was shown after the sign-in.")),
@@ -127,34 +130,38 @@ def compose(site_name, user, event, locale="en"):
         "\n".join(lines) + "\n"
 
 
-def _committed(event):
-    """The event as stored, or None when its transaction was rolled back."""
-    # id alone is not enough on SQLite, which may reuse a rolled-back row's id.
-    return (SecurityEvent.select()
-            .where(SecurityEvent.id == event.id, SecurityEvent.user == event.user_id,
-                   SecurityEvent.kind == event.kind, SecurityEvent.created_at == event.created_at)
-            .first())
+# (site name, language) of whoever records events now: set by the request or CLI command with `use()`.
+_context = contextvars.ContextVar("notice_context", default=None)
+_default_site = {"name": "beSTREAM"}
 
 
-def deliver(mailer, site_name, events, locale="en"):
-    """Mail the user about each committed event; return how many were sent. Never raises.
+def configure(site_name):
+    """The site name used when no request or command said one (create_app calls it)."""
+    _default_site["name"] = site_name
 
-    Each mail is written in the language the user chose (User.locale), else
-    in `locale` (the language of the page that made the change).
+
+def use(site_name, locale="en"):
+    """Write the notices recorded from now on in this context for `site_name`, in `locale`.
+
+    `locale` may be a function, called when a notice is written (the page's
+    language is only known once the request has found its user). Returns the
+    token `done()` takes.
     """
-    sent = 0
-    for event in events:
-        try:
-            stored = _committed(event)
-            if stored is None:
-                continue
-            user = User.get_by_id(stored.user_id)
-            subject, body = compose(site_name, user, stored, user.locale or locale)
-            mailer.send(user.email, subject, body)
-            sent += 1
-        except MailError as error:
-            log.error("security mail not sent: event=%s user=%s backend=%s reason=%s",
-                      event.kind, event.user_id, getattr(mailer, "name", "?"), error)
-        except Exception:  # a notice must never turn a committed change into an error page
-            log.exception("security mail not sent: event=%s user=%s", event.kind, event.user_id)
-    return sent
+    return _context.set((site_name, locale))
+
+
+def done(token):
+    _context.reset(token)
+
+
+def queue_notice(event):
+    """Queue the e-mail for `event` (a stored SecurityEvent) in the caller's transaction.
+
+    The mail is in the language the user chose (User.locale), else in the
+    language of the page that made the change.
+    """
+    site_name, locale = _context.get() or (_default_site["name"], "en")
+    user = User.get_by_id(event.user_id)
+    language = user.locale or (locale() if callable(locale) else locale)
+    subject, body = compose(site_name, user, event, language)
+    return queue.enqueue(user.email, subject, body, kind=event.kind)

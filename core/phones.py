@@ -74,3 +74,11 @@ def mask_phone(e164, region=None):
         return "".join("•" if i in hidden else c for i, c in enumerate(national))
     national = str(number.national_number)
     return f"+{number.country_code} {'•' * (len(national) - 2)}{national[-2:]}"
+
+
+def country_of(phone):
+    """ISO 3166 code of an E.164 number ("ZZ" when unknown): for reports and metric labels, never the number."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone)) or "ZZ"
+    except NumberParseException:
+        return "ZZ"

@@ -29,15 +29,22 @@ HOME_REGION = {"ja": "JP"}
 
 
 def format_when(moment, locale):
-    """A naive-UTC datetime as people of `locale` write it: 'Dec 5, 2026, 13:00' / '2026年12月5日 13:00'."""
+    """A naive-UTC datetime as people of `locale` write it: 'Dec 5, 2026, 03:00' / '2026年12月5日 03:00'.
+
+    The date follows the language (Babel). The time is the same in every
+    language and on every page and e-mail: 24-hour, two-digit hours
+    ("03:00", not Babel's Japanese "3:00"), since it is a UTC reference time
+    readers compare with other UTC times (logs, the operator's CLI).
+    """
     if moment is None:
         return ""
     utc = datetime.timezone.utc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=utc)
+    moment = moment.astimezone(utc)
     language = Locale.parse(str(locale or "en"))
     date = format_skeleton("yMMMd", moment, tzinfo=utc, locale=language)
-    time = format_skeleton("Hm", moment, tzinfo=utc, locale=language)  # 24-hour in both languages
+    time = f"{moment:%H:%M}"
     return language.datetime_formats["medium"].replace("{1}", date).replace("{0}", time)
 
 

@@ -5,8 +5,9 @@ an id or raises `MailError`. `outbox` (the default) stores messages in the
 database for development and tests (read at /dev/mail in debug); `smtp`
 sends them with the standard library's smtplib.
 
-The only mail the app sends is the security notice of accounts/notices.py,
-and only after the change it reports has been committed.
+Nothing calls a mailer during a request: mail is queued in the database
+with the change it reports (mail/queue.py) and a mailer is used only by the
+sender (mail/sender.py), apart from requests.
 """
 
 

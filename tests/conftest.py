@@ -7,6 +7,8 @@ database, every test that uses `app` runs on PostgreSQL as well.
 """
 import os
 import re
+import threading
+import time
 
 import pytest
 from flask.testing import FlaskClient
@@ -24,6 +26,13 @@ RECOVERY_RE = re.compile(r"<code>([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})</code>")
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
 PHONE = "090-1234-5678"
 PHONE_E164 = "+819012345678"
+
+
+if "faketime" in os.environ.get("LD_PRELOAD", ""):
+    # .ci/run proves the suite at other hours of the day under libfaketime with
+    # DONT_FAKE_MONOTONIC=1, where Python's time.sleep() fails with EINVAL (libfaketime
+    # mishandles clock_nanosleep on the real monotonic clock); a timed wait works.
+    time.sleep = lambda seconds: threading.Event().wait(seconds)
 
 
 def database_urls():
@@ -57,10 +66,17 @@ def make_test_app(tmp_path, backend="sqlite", **overrides):
         "SMS_ALLOWED_COUNTRIES": "JP,US,GB",
         "RATELIMIT_SIGNIN": "10000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Queued mail is sent by `deliver_mail(app)` where a test reads it; the sender thread has its own tests.
+        "MAIL_QUEUE_THREAD": False,
         **FAST_ARGON2,
         **overrides,
     }
     return create_app(config)
+
+
+def deliver_mail(app):
+    """Send the queued mail now, as the sender thread would; return {"sent": n, "retry": n, "failed": n}."""
+    return app.extensions["mail_sender"].send_due()
 
 
 @pytest.fixture(params=database_urls())
@@ -177,6 +193,15 @@ class Auth:
         assert self.client.post("/two-step/confirm", data={"kept": "y"}).status_code == 303
         return recovery
 
+    def step_up(self, password="correct horse"):
+        """Before Off, Unsubscribe, a new number or a new recovery code: the password typed again,
+        then a passcode sent to the current number (views/step_up.py)."""
+        assert self.client.post("/reauth", data={"password": password}).status_code == 303
+        assert self.client.post("/two-step/verify").status_code == 303
+        response = self.client.post("/two-step/verify/passcode", data={"code": self.outbox.last_code()})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
     def signin_with_passcode(self, email="ann@example.com", password="correct horse"):
         assert self.signin(email, password).headers["Location"].endswith("/signin/passcode")
         response = self.client.post("/signin/passcode", data={"code": self.outbox.last_code()})
@@ -191,3 +216,16 @@ def auth(client, outbox):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "settings(**config): extra app settings for this test")
+    config.addinivalue_line("markers", "time_sensitive: reads the clock or writes times (set on its own, see below)")
+
+
+TIME_WORDS = re.compile(r"i18n|date|time|expire|clock|hour|day|cooldown|lock", re.IGNORECASE)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests whose outcome could depend on the hour or the zone: those that use the
+    `clock` fixture, and those whose name or file speaks of time. .ci/run re-runs them
+    (`-m time_sensitive`) at 00:30 and 23:30 UTC under libfaketime and in two time zones."""
+    for item in items:
+        if "clock" in getattr(item, "fixturenames", ()) or TIME_WORDS.search(item.nodeid):
+            item.add_marker(pytest.mark.time_sensitive)

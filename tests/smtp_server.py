@@ -68,8 +68,10 @@ def _certificates(directory):
 
 
 class SmtpServer:
-    def __init__(self, directory=None, tls=False, username="mailer", password="mail-secret", implicit_tls=False):
-        self.port = free_port()
+    def __init__(self, directory=None, tls=False, username="mailer", password="mail-secret", implicit_tls=False,
+                 port=None):
+        # `port`: start again where a stopped server was (the app keeps its MAIL_PORT).
+        self.port = port or free_port()
         self.handler = _Collect()
         kwargs = {}
         self.ca_file = None
@@ -102,3 +104,46 @@ class SmtpServer:
 
     def __exit__(self, *exc):
         self.controller.stop()
+
+
+class SilentSmtpServer:
+    """A mail server that accepts connections and never says a word (not even the SMTP greeting).
+
+    A client waits on it until its own timeout: the worst case for anything
+    that talks SMTP while someone waits. `connections` counts the accepted
+    ones; `close()` hangs up on them.
+    """
+
+    def __init__(self):
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    @property
+    def connections(self):
+        return len(self.accepted)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def close(self):
+        for connection in self.accepted:
+            connection.close()
+        self.sock.close()
+
+    def __exit__(self, *exc):
+        self.close()

@@ -67,6 +67,7 @@ def test_bad_emails_get_a_message_and_a_failing_exit_code(cli, command):
     assert "Missing argument 'EMAIL'" in missing.output
 
 
+@pytest.mark.settings(SMS_PER_ACCOUNT_HOUR=20, SMS_PER_NUMBER_HOUR=20)  # set-up, step-up, Enable, sign-in, resends
 def test_two_step_status_shows_state_masked_number_and_lock_never_the_number(cli, auth, client, clock):
     auth.signup()
     result = cli("two-step", "status", "ann@example.com")
@@ -79,12 +80,14 @@ def test_two_step_status_shows_state_masked_number_and_lock_never_the_number(cli
     assert "Lock:      not locked (0 wrong codes in a row)" in result.output
     assert PHONE_E164 not in result.output and "9012345678" not in result.output
 
+    auth.step_up()
     assert client.post("/two-step/off").status_code == 303
     result = cli("two-step", "status", "ann@example.com")
     assert "Two-step:  off" in result.output
     assert "Off until: " in result.output and " UTC" in result.output
 
     # Ten wrong codes at sign-in lock the second step.
+    assert client.post("/reauth", data={"password": "correct horse"}).status_code == 303
     assert client.post("/two-step/enable").status_code == 303
     assert client.post("/two-step/enable/passcode", data={"code": auth.outbox.last_code()}).status_code == 303
     auth.signout()
@@ -130,3 +133,48 @@ def test_two_step_reset_removes_it_ends_sessions_and_is_recorded(cli, auth, clie
 
     again = cli("two-step", "reset", "ann@example.com", "--yes")
     assert again.exit_code == 1 and "has no two-step verification to reset" in again.output
+
+
+def _sms_record(days_ago, phone, purpose, status):
+    import datetime
+
+    from models import SmsRecord, db
+    from core import clock
+
+    with db.connection_context():
+        SmsRecord.create(phone=phone, purpose=purpose, status=status, ip="192.0.2.1",
+                         created_at=clock.now() - datetime.timedelta(days=days_ago))
+
+
+@pytest.mark.settings(SMS_PRICES="JP=0.07, *=0.05", SMS_PRICE_CURRENCY="EUR", SMS_DAILY_LIMIT=40)
+def test_sms_usage_today_and_over_30_days_by_purpose_and_country_with_the_budget_and_the_cost(cli, auth):
+    auth.signup()
+    auth.enrol()  # today: one SMS to Japan, to set up
+    for status in ("sent", "sent", "failed", "refused"):
+        _sms_record(3, "+12015550123", "signin", status)  # three days ago: the US
+    _sms_record(40, "+819012345678", "signin", "sent")  # older than the period
+    result = cli("sms", "usage")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].split() == ["purpose", "country", "today:", "sent", "failed", "refused", "period:", "sent",
+                                "failed", "refused", "est.", "cost"]
+    assert lines[2].split() == ["enrol", "JP", "1", "0", "0", "1", "0", "0", "0.07", "EUR"]
+    assert lines[3].split() == ["signin", "US", "0", "0", "0", "2", "1", "1", "0.15", "EUR"]
+    assert "Budget left: 39 of 40 in the last 24 hours" in result.output
+    assert "today 0.07 EUR, last 30 days 0.22 EUR." in result.output
+    assert "+1201" not in result.output and PHONE_E164 not in result.output
+
+
+@pytest.mark.settings(SMS_PRICES="JP=0.07")
+def test_sms_usage_names_countries_without_a_price(cli):
+    _sms_record(1, "+12015550123", "signin", "sent")
+    result = cli("sms", "usage")
+    assert result.exit_code == 0
+    assert "signin    US" in result.output and "No price for: US" in result.output
+    assert "last 30 days 0.00 EUR" in result.output
+
+
+@pytest.mark.settings(SMS_PRICES="Japan=cheap")
+def test_sms_usage_refuses_prices_it_cannot_read(cli):
+    result = cli("sms", "usage")
+    assert result.exit_code == 1 and "SMS_PRICES: 'Japan=cheap' is not COUNTRY=PRICE" in result.output

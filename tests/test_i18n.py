@@ -11,7 +11,7 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from conftest import PHONE_E164, make_test_app
+from conftest import PHONE_E164, deliver_mail, make_test_app
 from test_gallery import LABELS as GALLERY
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -277,24 +277,35 @@ def test_rule_errors_flashes_and_form_messages_are_translated(ja, auth, outbox):
     assert "ログアウトしました。" in ja.get("/signin").get_data(as_text=True)
 
 
-def test_dates_and_phone_numbers_follow_the_language(client, auth, outbox, clock):
+# One hour with a one-digit hour (Babel's Japanese pattern would write "3:28") and one just before
+# midnight UTC (a zone-dependent formatter would move the date): the clock is set, not read.
+TWO_HOURS = [
+    (datetime.datetime(2026, 12, 2, 3, 28), "Dec 9, 2026, 03:28 (UTC)", "2026年12月9日 03:28"),
+    (datetime.datetime(2026, 12, 2, 23, 28), "Dec 9, 2026, 23:28 (UTC)", "2026年12月9日 23:28"),
+]
+
+
+@pytest.mark.parametrize("start, english_until, japanese_until", TWO_HOURS, ids=["03h", "23h"])
+def test_dates_and_phone_numbers_follow_the_language(client, auth, outbox, clock,
+                                                     start, english_until, japanese_until):
+    clock.set(start)
     auth.signup()
     auth.enrol()
     auth.signout()
     auth.signin_with_passcode()
-    assert client.post("/two-step/off").headers["Location"] == "/account"
-    until = clock.now() + datetime.timedelta(days=7)
+    auth.step_up()
+    assert client.post("/two-step/off").headers["Location"] == "/account"  # back on by itself in 7 days
 
     english = client.get("/account", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "+81 ••••••••78" in english
-    assert f"{until:%b} {until.day}, {until.year}, {until:%H:%M} (UTC)" in english
+    assert english_until in english
 
     japanese = client.get("/account", headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert "•••-••••-••78" in japanese and PHONE_E164 not in japanese
-    assert f"{until.year}年{until.month}月{until.day}日 {until:%H:%M}（UTC）" in japanese or \
-        f"{until.year}年{until.month}月{until.day}日 {until:%H:%M} (UTC)" in japanese
+    assert f"{japanese_until}（UTC）" in japanese or f"{japanese_until} (UTC)" in japanese
     activity = client.get("/account/activity", headers={"Accept-Language": "ja"}).get_data(as_text=True)
-    assert "二段階認証を一時的にオフ" in activity and f"{until.year}年{until.month}月{until.day}日" in activity
+    assert "二段階認証を一時的にオフ" in activity and japanese_until in activity
+    assert japanese_until.replace(" 0", " ") not in activity.replace(japanese_until, "")  # no "3:28" anywhere
 
 
 def test_a_missing_catalog_falls_back_to_english(tmp_path):
@@ -303,18 +314,20 @@ def test_a_missing_catalog_falls_back_to_english(tmp_path):
     assert page.status_code == 200 and "Sign in" in page.get_data(as_text=True)
 
 
-def test_security_emails_are_written_in_the_language_the_user_chose(client, auth, outbox):
+def test_security_emails_are_written_in_the_language_the_user_chose(app, client, auth, outbox, clock):
     from models import MailMessage, db
     from accounts.notices import describe_browser
 
+    clock.set(datetime.datetime(2026, 12, 2, 0, 46))  # a one-digit hour: the e-mail writes it as pages do
     client.get("/language/ja?next=/signup")
     auth.signup()
     auth.enrol()
+    deliver_mail(app)
     with db.connection_context():
         mail = MailMessage.select().order_by(MailMessage.id.desc()).first()
     assert mail.subject == "【beSTREAM】二段階認証を設定しました"
     assert mail.body.startswith("Ann様\n") and "日時：" in mail.body and "（UTC）" not in mail.body
-    assert re.search(r"日時：\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d \(UTC\)", mail.body)
+    assert "日時：2026年12月2日 00:46 (UTC)" in mail.body
     assert "パスコードの送信先：•••-••••-••78" in mail.body and PHONE_E164 not in mail.body
     assert describe_browser("Mozilla/5.0 (Windows NT 10.0) Chrome/131.0 Safari/537.36", "ja") == "Windows の Chrome"
     assert describe_browser("curl/8.0", "ja") == "不明なブラウザ"

@@ -11,7 +11,7 @@ import itertools
 
 import pytest
 
-from conftest import PHONE, PHONE_E164, RECOVERY_RE, Auth, BrowserLikeClient, Outbox
+from conftest import PHONE, PHONE_E164, Auth, BrowserLikeClient, deliver_mail
 from models import Challenge, MailMessage, SecurityEvent, SmsRecord, User, db
 from twostep import limits
 
@@ -40,6 +40,7 @@ def kinds(email="ann@example.com"):
 def mailbox(app):
     """The security e-mails the outbox mailer 'sent', oldest first."""
     def read():
+        deliver_mail(app)  # the queue is sent where the test reads the mail
         with db.connection_context():
             return list(MailMessage.select().order_by(MailMessage.id))
     return read
@@ -274,6 +275,7 @@ def test_a_pending_sign_in_cannot_send_to_the_old_number_after_a_change(app, out
     Auth(attacker, outbox).signin()  # started before the change
     auth = Auth(client, outbox)
     auth.signin_with_passcode()
+    auth.step_up()
     assert client.post("/two-step/number", data={"phone": "090-2222-3333"}).status_code == 303
     assert client.post("/two-step/change/passcode",
                        data={"code": outbox.last_code("+819022223333")}).headers["Location"] == "/account"
@@ -291,6 +293,7 @@ def test_other_changes_end_pending_sign_ins(app, outbox, victim, clock, change):
     Auth(attacker, outbox).signin()
     code = outbox.last_code(PHONE_E164)
     Auth(client, outbox).signin_with_passcode()
+    Auth(client, outbox).step_up()
     assert client.post(f"/two-step/{change}").status_code in (200, 303)
     assert attacker.post("/signin/passcode", data={"code": code}).headers["Location"] == "/signin"
 

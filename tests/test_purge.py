@@ -34,7 +34,7 @@ def test_purge_deletes_what_has_aged_out_and_keeps_the_rest(app, client, auth, o
     result = app.test_cli_runner().invoke(args=["purge", "--session-days", "1"])
 
     assert result.exit_code == 0, result.output
-    assert "Deleted: 2 challenge, 0 sms_record, 2 outbox_message, 1 auth_session" in result.output
+    assert "Deleted: 2 challenge, 0 sms_record, 2 outbox_message, 1 auth_session, 0 queued_mail" in result.output
     assert _rows(Challenge) == 1 and _rows(OutboxMessage) == 1
     assert _rows(SmsRecord) == 3  # the caps still see the last day's SMS (kept 30 days)
     with db.connection_context():

@@ -2,14 +2,14 @@
 
 The user is told when two-step verification is turned on, Off, enabled
 again, a number change, a recovery code used to sign in and Unsubscribe,
-with time, browser and IP, never a code or the full number. A mail that
-cannot be sent never undoes or blocks the change.
+with time, browser and IP, never a code or the full number. Mail is queued
+with the change and sent apart from requests (tests/test_mail_queue.py);
+here `deliver_mail` sends the queue where the test reads the mail.
 """
-import logging
 import re
 
 import pytest
-from conftest import PHONE_E164, Auth, BrowserLikeClient, Outbox, database_urls, make_test_app
+from conftest import PHONE_E164, Auth, BrowserLikeClient, Outbox, database_urls, deliver_mail, make_test_app
 from smtp_server import SmtpServer
 
 BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -27,8 +27,10 @@ def smtp():
 
 @pytest.fixture(params=database_urls())
 def app(request, tmp_path, smtp):
+    # The journey below sends 8 SMS in a few minutes (set-up, Enable, step-ups, a new number).
     application = make_test_app(tmp_path, request.param, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1",
-                                 MAIL_PORT=smtp.port, MAIL_USE_TLS=False, MAIL_FROM=MAIL_FROM)
+                                 MAIL_PORT=smtp.port, MAIL_USE_TLS=False, MAIL_FROM=MAIL_FROM,
+                                 SMS_PER_ACCOUNT_HOUR=20, SMS_PER_NUMBER_HOUR=20)
     yield application
     from models import db
 
@@ -51,20 +53,29 @@ def _secrets_seen(outbox, *recovery_codes):
         PHONE_E164, PHONE_E164[3:], NEW_PHONE_E164, NEW_PHONE_E164[3:], "090-1234-5678", NEW_PHONE}
 
 
-def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(client, auth, outbox, smtp):
+def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(app, client, auth, outbox, smtp):
     auth.signup()
+    deliver_mail(app)
     assert smtp.messages == []  # signing up is not a two-step change
     first_recovery = auth.enrol()
+    auth.step_up()
     assert client.post("/two-step/off").status_code == 303
+    assert client.post("/reauth", data={"password": "correct horse"}).status_code == 303
     assert client.post("/two-step/enable").status_code == 303
     assert client.post("/two-step/enable/passcode", data={"code": outbox.last_code()}).status_code == 303
+    auth.step_up()
     assert client.post("/two-step/number", data={"phone": NEW_PHONE}).status_code == 303
     assert client.post("/two-step/change/passcode", data={"code": outbox.last_code()}).status_code == 303
     auth.signout()
     auth.signin()
     response = client.post("/signin/recovery", data={"code": first_recovery})
     new_recovery = re.search(r"<code>([0-9A-Z-]{19})</code>", response.get_data(as_text=True)).group(1)
+    # Unsubscribe, confirmed with the recovery code: it is replaced (and the owner told) first.
+    assert client.post("/reauth", data={"password": "correct horse"}).status_code == 303
+    response = client.post("/two-step/verify/recovery", data={"code": new_recovery})
+    third_recovery = re.search(r"<code>([0-9A-Z-]{19})</code>", response.get_data(as_text=True)).group(1)
     assert client.post("/two-step/unsubscribe").status_code == 303
+    assert deliver_mail(app) == {"sent": 7, "retry": 0, "failed": 0}
 
     subjects = [m["message"]["Subject"] for m in smtp.messages]
     assert subjects == [
@@ -73,9 +84,10 @@ def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(client, auth,
         "beSTREAM: Two-step verification is on again",
         "beSTREAM: Your two-step verification number was changed",
         "beSTREAM: Your recovery code was used to sign in",
+        "beSTREAM: You have a new recovery code",
         "beSTREAM: Two-step verification was removed",
     ]
-    secrets = _secrets_seen(outbox, first_recovery, new_recovery)
+    secrets = _secrets_seen(outbox, first_recovery, new_recovery, third_recovery)
     for sent in smtp.messages:
         assert sent["to"] == ["ann@example.com"]
         assert sent["from"] == "no-reply@example.com"
@@ -93,26 +105,6 @@ def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(client, auth,
     assert "signed in to your beSTREAM account with your recovery code" in bodies[4]
 
 
-def test_a_mail_server_that_is_down_neither_undoes_nor_blocks_the_change(tmp_path, caplog):
-    smtp = SmtpServer().__enter__()
-    app = make_test_app(tmp_path, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
-                        MAIL_USE_TLS=False, MAIL_FROM=MAIL_FROM)
-    app.test_client_class = BrowserLikeClient
-    client = app.test_client()
-    auth = Auth(client, Outbox(app))
-    auth.signup()
-    auth.enrol()
-    smtp.__exit__()  # the mail server goes away
-    caplog.set_level(logging.INFO)
-    response = client.post("/two-step/off")
-    assert response.status_code == 303
-    assert "Two-step verification is off" in client.get("/account").get_data(as_text=True)
-    failures = [r for r in caplog.records if r.name == "security.mail"]
-    assert failures and "security mail not sent: event=two_step_off" in failures[0].getMessage()
-    assert "ConnectionRefusedError" in failures[0].getMessage()
-    assert len(smtp.messages) == 1  # only "turned on", sent while the server was up
-
-
 def test_starttls_and_login_are_used_when_configured(tmp_path, monkeypatch):
     with SmtpServer(tmp_path, tls=True, username="mailer", password="mail-secret") as server:
         monkeypatch.setenv("SSL_CERT_FILE", server.ca_file)
@@ -124,6 +116,7 @@ def test_starttls_and_login_are_used_when_configured(tmp_path, monkeypatch):
         auth = Auth(client, Outbox(app))
         auth.signup()
         auth.enrol()
+        deliver_mail(app)
         assert len(server.messages) == 1
         assert server.messages[0]["tls"] and server.messages[0]["authenticated"]
 
@@ -151,10 +144,11 @@ def test_smtp_needs_a_from_address(tmp_path):
         make_test_app(tmp_path, MAIL_BACKEND="pigeon")
 
 
-def test_the_browser_is_named_never_quoted_so_a_user_agent_cannot_write_the_mail(client, auth, smtp):
+def test_the_browser_is_named_never_quoted_so_a_user_agent_cannot_write_the_mail(app, client, auth, smtp):
     client.environ_base["HTTP_USER_AGENT"] = "Ignore this mail: our support team made this change. Firefox/1"
     auth.signup()
     auth.enrol()
+    deliver_mail(app)
     body = smtp.messages[-1]["body"]
     assert "Browser: Firefox\r\n" in body
     assert "support team" not in body

@@ -164,8 +164,9 @@ def test_a_passcode_lock_ends_after_fifteen_minutes(client, auth, outbox, enroll
 
 
 def signed_in_again(client, auth, outbox):
-    """Sign Ann in through both steps (the password is then fresh for re-authentication)."""
+    """Sign Ann in through both steps, then step up for one sensitive change (password and passcode again)."""
     auth.signin_with_passcode()
+    auth.step_up()
 
 
 def test_off_needs_a_recent_password_then_stops_asking_and_turns_back_on_after_seven_days(
@@ -178,6 +179,11 @@ def test_off_needs_a_recent_password_then_stops_asking_and_turns_back_on_after_s
     assert user_row().two_step == "on"
     assert client.post("/reauth?next=/two-step/off", data={"password": "wrong one"}).status_code == 422
     assert client.post("/reauth?next=/two-step/off", data={"password": "correct horse"}).headers["Location"] == "/two-step/off"
+    # The password is fresh; the passcode confirmed 11 minutes ago is not.
+    assert client.get("/two-step/off").headers["Location"] == "/two-step/verify"
+    assert client.post("/two-step/verify").headers["Location"] == "/two-step/verify/passcode"
+    assert client.post("/two-step/verify/passcode", data={"code": outbox.last_code()}).headers["Location"] == \
+        "/two-step/off"
     assert "Off" in client.get("/two-step/off").get_data(as_text=True)
     assert client.post("/two-step/off").headers["Location"] == "/account"
     user = user_row()
@@ -210,6 +216,8 @@ def test_off_can_be_open_ended(client, auth, outbox, enrolled, clock):
 def test_enable_sends_a_passcode_to_the_kept_number(client, auth, outbox, enrolled, htmx):
     signed_in_again(client, auth, outbox)
     client.post("/two-step/off")
+    assert client.get("/two-step/enable").headers["Location"].startswith("/reauth")  # Off used the step-up up
+    assert client.post("/reauth", data={"password": "correct horse"}).status_code == 303
     page = client.get("/two-step/enable", htmx=htmx).get_data(as_text=True)
     assert "Enable" in page and "+81 ••••••••78" in page
     sent = outbox.count(PHONE_E164)

@@ -14,10 +14,13 @@ URLS = [
     ("/dev/gallery/<slug>", ['GET']),
     ("/dev/mail", ['GET']),
     ("/dev/outbox", ['GET']),
+    ("/healthz", ['GET']),  # issue 17: probes and metrics for the operator's tools
     ("/help", ['GET']),
     ("/help/<slug>", ['GET']),
     ("/help/<slug>/vote", ['POST']),
     ("/language/<code>", ['GET']),
+    ("/metrics", ['GET']),
+    ("/readyz", ['GET']),
     ("/reauth", ['GET', 'POST']),
     ("/signin", ['GET', 'POST']),
     ("/signin/another-method", ['GET']),
@@ -40,6 +43,11 @@ URLS = [
     ("/two-step/recovery-code", ['GET', 'POST']),
     ("/two-step/resend", ['POST']),
     ("/two-step/unsubscribe", ['GET', 'POST']),
+    # Issue 14: the step-up before a sensitive change (views/step_up.py).
+    ("/two-step/verify", ['GET', 'POST']),
+    ("/two-step/verify/passcode", ['GET', 'POST']),
+    ("/two-step/verify/recovery", ['GET', 'POST']),
+    ("/two-step/verify/resend", ['POST']),
 ]
 
 

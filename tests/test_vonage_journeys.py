@@ -169,6 +169,7 @@ def test_a_fault_when_changing_the_number_changes_nothing(vonage_client, vonage_
 
     vonage_auth.signup()
     vonage_auth.enrol()
+    vonage_auth.step_up()
     fake_vonage.script(Status(29))
     response = vonage_client.post("/two-step/number", data={"phone": "+81 80-1111-2222"})
     assert response.status_code == 502 and COULD_NOT_SEND in response.get_data(as_text=True)

@@ -9,6 +9,7 @@ parallel requests cannot get extra tries or use a code twice.
 import datetime
 import logging
 
+from core import metrics
 from models import Challenge, User, db
 from sms import SmsError
 from accounts import events
@@ -118,6 +119,7 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
                   .execute())
     if not issued:
         limits.mark_sms(record.id, "refused", "cooldown")
+        metrics.sms("refused", "cooldown", challenge.purpose, challenge.phone)
         raise Cooldown(policy.resend_cooldown)
     try:
         sender.send(challenge.phone, passcode_message(policy, code, locale))
@@ -134,12 +136,14 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
                   getattr(sender, "name", "?"), type(unexpected).__name__, challenge.user_id, challenge.purpose)
         raise SendFailed() from None
     limits.mark_sms(record.id, "sent", "0")
+    metrics.sms("sent", "ok", challenge.purpose, challenge.phone)
     challenge.code_hash, challenge.code_sent_at, challenge.attempts = code_hash, now, 0
 
 
 def _undo_issue(record, challenge, code_hash, status):
     """A send that failed: record why, and void its code so the user can simply try again."""
     limits.mark_sms(record.id, "failed", status)
+    metrics.sms("failed", status, challenge.purpose, challenge.phone)
     with db.atomic():
         Challenge.update(code_hash=None, code_sent_at=None).where(
             Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()
@@ -152,7 +156,7 @@ def current_number_or_expired(challenge):
     opened before a change must not send the code to the old number, nor let
     a code from it complete anything.
     """
-    if challenge.purpose in ("signin", "enable"):
+    if challenge.purpose in ("signin", "enable", "stepup"):
         phone = User.select(User.phone).where(User.id == challenge.user_id).scalar()
         if not phone or phone != challenge.phone:
             with db.atomic():

@@ -15,6 +15,7 @@ import logging
 
 from peewee import Case, fn
 
+from core import metrics
 from models import Challenge, SmsRecord, User, db, is_sqlite
 from accounts import events
 from core import clock
@@ -29,6 +30,12 @@ HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
 # Any fixed 64-bit number, the same in every worker: the PostgreSQL advisory lock of SMS reservations.
 RESERVATION_LOCK = 0x534D535F434150  # "SMS_CAP"
+# The `reason` label of a refused SMS in the metrics, by the message the user is shown.
+CAP_REASONS = {
+    refusals.CAP_SITE_DAY: "site_day", refusals.CAP_ACCOUNT_HOUR: "account_hour",
+    refusals.CAP_ACCOUNT_DAY: "account_day", refusals.CAP_NUMBER_HOUR: "number_hour",
+    refusals.CAP_NUMBER_DAY: "number_day", refusals.CAP_IP_DAY: "ip_day", refusals.CAP_NEW_NUMBERS: "new_numbers",
+}
 
 
 def _retry_after(query, window, now):
@@ -173,6 +180,7 @@ def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
         retry_after, message = max(refusals, key=lambda refusal: refusal[0])
         log.warning("SMS refused by a cap: user=%s purpose=%s ip=%s reason=%s retry_after=%ss",
                     user_id, purpose, ip, message, retry_after)
+        metrics.sms("refused", CAP_REASONS.get(message, "cap"), purpose, phone)
         raise SmsCapReached(int(retry_after), message)
     return record
 
@@ -183,13 +191,18 @@ def _warn_budget(policy, now):
     Refused attempts are not counted, so the figure is what was really sent or
     attempted (a timed-out send may still have been delivered and billed).
     """
-    used = _counted(now - DAY).count()
+    used = sms_used_last_day(now)
     if used >= policy.sms_daily_limit:
         log.warning("SMS daily budget reached: %s of %s used in the last 24 hours; further SMS are refused "
                     "(SMS_DAILY_LIMIT)", used, policy.sms_daily_limit)
     elif used >= 0.8 * policy.sms_daily_limit:
         log.warning("SMS daily budget nearly used: %s of %s in the last 24 hours (SMS_DAILY_LIMIT)",
                     used, policy.sms_daily_limit)
+
+
+def sms_used_last_day(now=None):
+    """SMS sent or attempted (not refused) in the 24 hours before `now`: what the global budget counts."""
+    return _counted((now or clock.now()) - DAY).count()
 
 
 def mark_sms(record_id, status, provider_status=""):
@@ -265,18 +278,20 @@ def record_failure(policy, user_id, *, ip="", user_agent=""):
     code unlocks. The owner is e-mailed about every lock.
     """
     now = clock.now()
+    locked = 0
     with db.atomic():
         user = User.get_by_id(user_id)
-        if user.second_step_failures < policy.lockout_failures:
-            return False
-        length = lock_length(policy, user.lock_rounds)
-        locked = (User.update(second_step_failures=0, locked_until=now + length, lock_rounds=User.lock_rounds + 1)
-                  .where(User.id == user_id, User.second_step_failures >= policy.lockout_failures)
-                  .execute())
-        if locked:
-            detail = UNTIL_RECOVERY_DETAIL if length == UNTIL_RECOVERY else \
-                f"until {now + length:%Y-%m-%d %H:%M} UTC"
-            events.record(user_id, "second_step_locked", ip=ip, user_agent=user_agent, detail=detail)
+        if user.second_step_failures >= policy.lockout_failures:
+            length = lock_length(policy, user.lock_rounds)
+            locked = (User.update(second_step_failures=0, locked_until=now + length,
+                                  lock_rounds=User.lock_rounds + 1)
+                      .where(User.id == user_id, User.second_step_failures >= policy.lockout_failures)
+                      .execute())
+            if locked:
+                detail = UNTIL_RECOVERY_DETAIL if length == UNTIL_RECOVERY else \
+                    f"until {now + length:%Y-%m-%d %H:%M} UTC"
+                events.record(user_id, "second_step_locked", ip=ip, user_agent=user_agent, detail=detail)
+    metrics.second_step_failure(locked=bool(locked))
     if locked:
         log.warning("passcodes locked for user=%s after %s failures (round %s)", user_id, policy.lockout_failures,
                     user.lock_rounds + 1)

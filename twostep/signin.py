@@ -70,7 +70,7 @@ def complete_with_passcode(policy, challenge, raw_code, start_session, *, ip="",
 
 
 def _just_used(policy, user, code):
-    """True when `code` is the recovery code that signed in a moment ago (a double submit or a replay)."""
+    """True when `code` is the recovery code that was used a moment ago (a double submit or a replay)."""
     if not user.previous_recovery_hash or not user.recovery_used_at:
         return False
     if user.recovery_used_at < clock.now() - datetime.timedelta(minutes=policy.pending_signin_minutes):
@@ -78,34 +78,39 @@ def _just_used(policy, user, code):
     return recovery_code_matches(user.previous_recovery_hash, code)
 
 
-def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
-    """Sign in with the recovery code: it is used up and a new one replaces it.
+def use_recovery_code(policy, user, raw_code, in_transaction, *, challenge=None, ip="", user_agent=""):
+    """Check and use up the user's recovery code, replacing it with a new one; return the new code.
 
-    Returns (start_session's result, the new recovery code to show once).
+    `in_transaction()` runs in the transaction that swaps the codes; it
+    returns False when what the code was for is gone (then nothing changes,
+    and the code is not used up).
 
     The account's passcode lock does not apply: 80 random bits cannot be
     guessed, so the owner can always get in this way (and a success ends the
-    lock). Wrong codes count against this pending sign-in only, which ends
-    after LOCKOUT_FAILURES of them. A replay of the code that just succeeded
-    is "already used", never a wrong guess.
+    lock). Wrong codes count against `challenge` (a pending sign-in) only,
+    which ends after LOCKOUT_FAILURES of them; the per-IP request limit
+    bounds the rest. A replay of the code that just succeeded is "already
+    used", never a wrong guess.
     """
     code = read_recovery_code(raw_code)
     if code is None:
         raise TwoStepError(refusals.RECOVERY_FORMAT)
-    if not limits.claim_challenge_try(policy, challenge.id):
+    if challenge is not None and not limits.claim_challenge_try(policy, challenge.id):
         # All tries are taken: by wrong codes (the last of them ended the sign-in), or by
         # parallel submits still being checked (a right one among them may yet win).
         raise TooManyTries()
     settled = False
     try:
-        user = User.get_by_id(challenge.user_id)
+        user = User.get_by_id(user.id)
         if not recovery_code_matches(user.recovery_hash, code):
             if _just_used(policy, user, code):
                 raise WrongRecoveryCode(refusals.RECOVERY_USED)
-            with db.atomic():
-                failures = Challenge.select(Challenge.failures).where(Challenge.id == challenge.id).scalar() or 0
-                challenges.note_wrong_code(challenge, failures, ip=ip, user_agent=user_agent)
-                ended = limits.end_if_used_up(policy, challenge.id)
+            ended = False
+            if challenge is not None:
+                with db.atomic():
+                    failures = Challenge.select(Challenge.failures).where(Challenge.id == challenge.id).scalar() or 0
+                    challenges.note_wrong_code(challenge, failures, ip=ip, user_agent=user_agent)
+                    ended = limits.end_if_used_up(policy, challenge.id)
             settled = True
             log.info("wrong recovery code: user=%s ip=%s", user.id, ip)
             if ended:
@@ -114,19 +119,36 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
         new_code = new_recovery_code()
         new_hash = hash_recovery_code(new_code)  # hashed before the transaction: it is deliberately slow
         with db.atomic():
-            # Conditional on the hash just checked: of parallel uses, one wins. The
-            # challenge row is locked before the account's, in the same order as a
-            # passcode check, so the two cannot deadlock on PostgreSQL.
-            if not challenges.finish(challenge) or not (
+            # Conditional on the hash just checked: of parallel uses, one wins. The caller's
+            # challenge row is locked before the account's, in the same order as a passcode
+            # check, so the two cannot deadlock on PostgreSQL.
+            if in_transaction() is False or not (
                     User.update(recovery_hash=new_hash, previous_recovery_hash=user.recovery_hash,
                                 recovery_used_at=clock.now())
                     .where(User.id == user.id, User.recovery_hash == user.recovery_hash).execute()):
                 raise WrongRecoveryCode(refusals.RECOVERY_USED)
             limits.record_success(user.id)
-            events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
-            result = start_session()
     finally:
-        if not settled:
+        if not settled and challenge is not None:
             # Not a wrong guess: the right code, a replay, a right code that lost the race, or an error.
             limits.release_challenge_try(challenge.id)
-    return result, new_code
+    return new_code
+
+
+def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
+    """Sign in with the recovery code: it is used up and a new one replaces it.
+
+    Returns (start_session's result, the new recovery code to show once).
+    """
+    user = User.get_by_id(challenge.user_id)
+    result = []
+
+    def sign_in():
+        if not challenges.finish(challenge):
+            return False
+        events.record(user.id, "signin_recovery", ip=ip, user_agent=user_agent)
+        result.append(start_session())
+        return True
+
+    new_code = use_recovery_code(policy, user, raw_code, sign_in, challenge=challenge, ip=ip, user_agent=user_agent)
+    return result[0], new_code

@@ -5,7 +5,7 @@ page (or the `main` fragment for htmx) saying what to do next.
 """
 import logging
 
-from flask import request
+from flask import g, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -32,7 +32,9 @@ UNEXPECTED_MESSAGE = N_("Something went wrong on our side. Please try again.")
 
 
 def _error_page(status, message, retry_after=None):
-    response = page("errors/error.html", status=status, status_code=status, message=text(message))
+    # The request id lets the operator find this request's log lines from a user's report.
+    response = page("errors/error.html", status=status, status_code=status, message=text(message),
+                    request_id=g.get("request_id"))
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response

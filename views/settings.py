@@ -1,26 +1,29 @@
 """Off, Enable, Unsubscribe, a new number and a new recovery code (help article, last notes).
 
-Each needs the password entered within REAUTH_MINUTES (else /reauth first),
-is recorded as a security event, and ends the account's other sessions.
+Off, Unsubscribe, a new number and a new recovery code need the step-up of
+views/step_up.py (the password typed again, then a passcode to the current
+number or the recovery code); Enable needs the password typed again. Each
+change is recorded as a security event, e-mails the owner, and ends the
+account's other sessions.
 GET shows what will happen; POST does it.
 """
 from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
-import accounts
 from twostep import challenges
 from twostep import settings as settings_rules
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
 from core.refusals import N_, Refused
 from views import messages
-from views.sessions import recent_password_or_prompt, renew_session_token
+from views.sessions import recent_password_or_prompt
 from views.forms import ButtonForm, PasscodeForm, PhoneForm, first_error
 from views.htmx import go, page, refused
 from views.i18n import locale, show_phone, text, when
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
 from views.passcode_screen import resend as resend_code
+from views.step_up import after_sensitive_change, step_up_or_prompt
 from views.web import client_ip, policy, sender, who
 
 bp = Blueprint("settings", __name__)
@@ -33,9 +36,8 @@ PASSCODE_PURPOSES = {
 
 
 def _after_change():
-    """End the account's other sessions and renew this one's token (checklist item 24)."""
-    accounts.revoke_other_sessions(current_user.id, session.get("sid"))
-    renew_session_token()
+    """Use the step-up up, end the account's other sessions and renew this one's token (checklist item 24)."""
+    after_sensitive_change()
 
 
 def _done(message):
@@ -53,7 +55,7 @@ def _state():
 @login_required
 def off():
     """Off: stop asking for a passcode for a while, keeping the number and recovery code."""
-    prompt = recent_password_or_prompt()
+    prompt = step_up_or_prompt()
     if prompt:
         return prompt
     form = ButtonForm()
@@ -72,7 +74,7 @@ def off():
 @login_required
 def unsubscribe():
     """Unsubscribe: remove two-step verification, its number and its recovery code."""
-    prompt = recent_password_or_prompt()
+    prompt = step_up_or_prompt()
     if prompt:
         return prompt
     form = ButtonForm()
@@ -92,7 +94,7 @@ def unsubscribe():
 @limit_posts
 def new_recovery_code():
     """A new recovery code replaces the old one, shown once."""
-    prompt = recent_password_or_prompt()
+    prompt = step_up_or_prompt()
     if prompt:
         return prompt
     form = ButtonForm()
@@ -133,7 +135,7 @@ def enable():
 @limit_posts
 def number():
     """Change the phone number: the new number must confirm a passcode first."""
-    prompt = recent_password_or_prompt()
+    prompt = step_up_or_prompt()
     if prompt:
         return prompt
     form = PhoneForm()

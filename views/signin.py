@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, flash, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 import accounts
+from core import metrics
 from accounts import events
 from core.refusals import Refused
 from twostep import signin as signin_rules
@@ -46,12 +47,15 @@ def password():
         if user is None:
             # For the operator, never the email typed (it may be a password typed in the wrong box).
             log.info("sign-in refused: wrong email or password ip=%s", client_ip())
+            metrics.signin(metrics.WRONG_PASSWORD)
             error = text(messages.SIGNIN_WRONG)
         elif signin_rules.needs_second_step(user):
+            metrics.signin(metrics.SECOND_STEP_ASKED)
             return _begin_second_step(user)
         else:
             start_signed_in_session(user)
             events.record(user.id, "signin", **who())
+            metrics.signin(metrics.SIGNED_IN_PASSWORD)
             return go_full(safe_next(request.args.get("next"), url_for("account.dashboard")))
     elif form.is_submitted():
         error = first_error(form)
@@ -123,6 +127,7 @@ def passcode():
                                                 **who())
         except Refused as error:
             return refused("signin/passcode.html", error, **_passcode_context(challenge, form))
+        metrics.signin(metrics.SIGNED_IN_PASSCODE)
         return go_full(url_for("account.dashboard"))
     error = first_error(form) if form.is_submitted() else None
     return page("signin/passcode.html", status=422 if error else 200, error=error,
@@ -165,6 +170,7 @@ def recovery():
                 **who())
         except Refused as error:
             return refused("signin/recovery.html", error, form=form)
+        metrics.signin(metrics.SIGNED_IN_RECOVERY)
         # Shown in this answer only: it is never stored in clear, so it cannot be shown again.
         # The whole page: signing in changes the header's links too.
         return whole_page("signin/new_recovery_code.html", recovery_code=format_recovery_code(new_code),
