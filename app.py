@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 
+import jinja2
 from flask import Flask, g, request, session
 from flask_babel import gettext
 from flask_login import LoginManager
@@ -22,11 +23,11 @@ from mail import make_mailer
 from mail.sender import MailSender
 from models import init_database, migrate, release_connections
 from sms import make_sender
-from twostep import monitoring
+from twostep import codes, monitoring
 from twostep.policy import Policy
-from views import i18n, messages, register_blueprints
+from views import assets, i18n, messages, register_blueprints
 from views.error_pages import register_error_handlers
-from views.limiter import limiter
+from views.limiter import init_app as limiter_init_app
 from views.security_mail import register_security_mail
 from views.observe import register_request_observer
 from views.ops import NO_DATABASE, MetricsListener, metrics_port
@@ -49,6 +50,7 @@ def create_app(test_config=None):
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_secret_key(app)
+    _check_time_zone(app)
     _refuse_outbox_in_production(app)
     _configure_cookies(app)
     _configure_logging(app)
@@ -61,6 +63,7 @@ def create_app(test_config=None):
     database = init_database(url)
     migrate()
     hasher = accounts.make_hasher(app.config)
+    codes.use_hasher(hasher)  # recovery codes follow the operator's ARGON2_* settings too
     authenticator = accounts.Authenticator(hasher)
     with database.connection_context():
         authenticator.match_stored_costs()
@@ -86,15 +89,19 @@ def create_app(test_config=None):
     app.extensions["authenticator"] = authenticator
     app.extensions["password_hasher"] = hasher
 
+    if app.testing:
+        # A template that reads a variable its view never passes fails the test instead of showing nothing.
+        app.jinja_env.undefined = jinja2.StrictUndefined
     csrf.init_app(app)
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "database://"
-    limiter.init_app(app)
+    limiter_init_app(app)
     i18n.init_app(app)
     _configure_login(app)
     register_security_headers(app)
     register_security_mail(app)
     register_error_handlers(app)
     register_blueprints(app)
+    assets.init_app(app)
     cli.register(app)
     _configure_metrics_listener(app)
     return app
@@ -117,6 +124,17 @@ def _refuse_outbox_in_production(app):
             "Set SMS_BACKEND=vonage with its VONAGE_* settings (README: Sending real SMS with Vonage), or\n"
             "SMS_OUTBOX_IN_PRODUCTION=1 for a load test or a staging server."
         )
+
+
+def _check_time_zone(app):
+    """TIME_ZONE must be a zone this machine knows (e.g. Asia/Tokyo, Europe/Paris, UTC)."""
+    from core.translations import time_zones
+
+    name = app.config.get("TIME_ZONE") or "UTC"
+    if name not in time_zones():
+        raise SystemExit(f"TIME_ZONE={name!r} is not a known time zone; use an IANA name such as "
+                         "'Asia/Tokyo' or 'UTC'.")
+    app.config["TIME_ZONE"] = name
 
 
 def _configure_secret_key(app):

@@ -69,7 +69,7 @@ def _mail_after(work):
     A mail server that is down only delays them: they stay queued and the
     servers' sender threads (or `mail send`) retry.
     """
-    token = notices.use(current_app.config["SITE_NAME"], "en")
+    token = notices.use(current_app.config["SITE_NAME"], "en", current_app.config["TIME_ZONE"])
     try:
         result = work()
     finally:

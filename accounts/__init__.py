@@ -15,12 +15,15 @@ from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import fn
 
+from peewee import SQL
+
 from core.addresses import is_one_address  # the one definition of an address the app will mail
-from models import AuthSession, PasswordThrottle, User, db, is_sqlite
+from models import AuthSession, PasswordThrottle, Prepared, User, db, is_sqlite
 from accounts import events
 from core import clock
 from core.tokens import new_token, token_digest
 from core.refusals import N_, N_plural, Refused
+from core.translations import time_zones
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,21 @@ def create_user(hasher, email, password, name, *, ip="", user_agent="", locale=N
     return user
 
 
+# The queries every sign-in runs, built once (models.Prepared).
+_USER_BY_EMAIL = Prepared(lambda p: User.select().where(User.email == p("email")).limit(SQL("1")))
+_NEW_SESSION = Prepared(lambda p: AuthSession.insert(
+    token_hash=p("token_hash"), user=p("user"), created_at=p("created_at"), password_at=p("password_at"),
+    ip=p("ip"), user_agent=p("user_agent"), revoked_at=p("revoked_at")))
+_LIVE_SESSION = Prepared(lambda p: (
+    AuthSession.select(AuthSession, User).join(User)
+    .where(AuthSession.token_hash == p("token_hash"), AuthSession.revoked_at.is_null(),
+           User.disabled == p("disabled"), AuthSession.created_at > p("since"))
+    .limit(SQL("1"))))
+_END_SESSION = Prepared(lambda p: AuthSession.update(revoked_at=p("now")).where(
+    AuthSession.token_hash == p("token_hash"), AuthSession.revoked_at.is_null()))
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
 def argon2_parameters(encoded):
     """The argon2 parameters of one encoded hash, or None when it is not one."""
     try:
@@ -165,12 +183,11 @@ class Authenticator:
             email = read_email(email)
         except AccountError:
             email = None
-        user = User.get_or_none(User.email == email) if email else None
+        user = _USER_BY_EMAIL.first(email=email) if email else None
         known = user is not None and known_device_user is not None and user.id == known_device_user
-        if policy is not None and email and not known:
-            wait = password_wait(policy, email)
-            if wait:
-                raise PasswordThrottled(wait)
+        wait = password_wait(policy, email) if policy is not None and email else None
+        if wait and not known:
+            raise PasswordThrottled(wait)
         stored = user.password_hash if user else self._dummy_hash
         try:
             self.hasher.verify(stored, password or "")
@@ -180,7 +197,7 @@ class Authenticator:
             return None
         if user is None or user.disabled:
             return None
-        if policy is not None:
+        if wait is not None:  # a run of wrong passwords is over (no write when there was none)
             clear_password_failures(policy, email)
         if self.hasher.check_needs_rehash(stored):
             User.update(password_hash=self.hasher.hash(password)).where(User.id == user.id).execute()
@@ -192,19 +209,18 @@ class Authenticator:
         Raises PasswordThrottled while the account's address must wait: a
         stolen session must not buy unlimited guesses at the password.
         """
-        if policy is not None:
-            wait = password_wait(policy, user.email)
-            if wait:
-                raise PasswordThrottled(wait)
+        wait = password_wait(policy, user.email) if policy is not None else None
+        if wait:
+            raise PasswordThrottled(wait)
         try:
             right = self.hasher.verify(user.password_hash, password or "")
         except (VerificationError, InvalidHashError):
             right = False
         if policy is not None:
-            if right:
-                clear_password_failures(policy, user.email)
-            else:
+            if not right:
                 record_password_failure(policy, user.email)
+            elif wait is not None:
+                clear_password_failures(policy, user.email)
         return right
 
 
@@ -222,6 +238,15 @@ def user_by_id(user_id):
 def set_locale(user_id, code):
     """Keep the language chosen with the switcher on the account (signed-in users)."""
     User.update(locale=code).where(User.id == user_id).execute()
+
+
+def set_time_zone(user_id, name):
+    """Save the user's time zone (None or "": the site's TIME_ZONE). False, and nothing saved, for an unknown name."""
+    if name and name not in time_zones():
+        return False
+    with db.atomic():
+        User.update(time_zone=name or None).where(User.id == user_id).execute()
+    return True
 
 
 def find_user(raw_email):
@@ -248,8 +273,8 @@ def start_session(user_id, *, ip="", user_agent=""):
     """A new signed-in session; returns the token for the browser's cookie."""
     token = new_token()
     now = clock.now()
-    AuthSession.create(token_hash=token_digest(token), user=user_id, created_at=now, password_at=now,
-                       ip=(ip or "")[:45], user_agent=(user_agent or "")[:255])
+    _NEW_SESSION.insert(token_hash=token_digest(token), user=user_id, created_at=now, password_at=now,
+                        ip=(ip or "")[:45], user_agent=(user_agent or "")[:255], revoked_at=None)
     return token
 
 
@@ -257,18 +282,24 @@ def active_session(token, max_days=None):
     """The live AuthSession for a cookie's token, or None (also once it is `max_days` old)."""
     if not token:
         return None
-    query = (AuthSession.select(AuthSession, User).join(User)
-             .where(AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null(),
-                    User.disabled == False))  # noqa: E712
-    if max_days:
-        query = query.where(AuthSession.created_at > clock.now() - datetime.timedelta(days=max_days))
-    return query.first()
+    since = clock.now() - datetime.timedelta(days=max_days) if max_days else _EPOCH
+    return _LIVE_SESSION.first(token_hash=token_digest(token), disabled=False, since=since)
 
 
 def end_session(token):
     if token:
-        AuthSession.update(revoked_at=clock.now()).where(
-            AuthSession.token_hash == token_digest(token), AuthSession.revoked_at.is_null()).execute()
+        _END_SESSION.execute(now=clock.now(), token_hash=token_digest(token))
+
+
+def sign_out(token, user_id, *, ip="", user_agent=""):
+    """End the session named by the cookie's `token` and record it for `user_id` (None: nobody signed in).
+
+    One transaction, so one commit: the record and the end of the session are kept or lost together.
+    """
+    with db.atomic():
+        if user_id is not None:
+            events.record(user_id, "signout", ip=ip, user_agent=user_agent)
+        end_session(token)
 
 
 def revoke_other_sessions(user_id, keep_token):
@@ -346,11 +377,12 @@ def throttle_key(key, email):
 
 
 def password_wait(policy, email, now=None):
-    """Seconds before the next password try for `email` may be checked (0: now)."""
+    """Seconds before the next password try for `email` may be checked (0: now); None when the address
+    has no wrong passwords on record (nothing to clear after a right one)."""
     now = now or clock.now()
     row = PasswordThrottle.get_or_none(PasswordThrottle.key == throttle_key(policy.passcode_key, email))
     if row is None:
-        return 0
+        return None
     if row.failures >= MAX_CONSECUTIVE_PASSWORD_FAILURES:
         return int(datetime.timedelta(days=1).total_seconds())
     if row.retry_at and row.retry_at > now:

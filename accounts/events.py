@@ -9,7 +9,7 @@ import logging
 from accounts import notices
 from core import clock
 from core.refusals import N_
-from models import SecurityEvent, db
+from models import Prepared, SecurityEvent, db
 
 log = logging.getLogger("security")
 
@@ -32,6 +32,10 @@ LABELS = {
     "account_disabled": N_("Account disabled by an administrator"),
 }
 
+# Built once (models.Prepared): every sign-in and sign-out records an event.
+_NEW_EVENT = Prepared(lambda p: SecurityEvent.insert(
+    **{name: p(name) for name in ("user", "kind", "detail", "ip", "user_agent", "created_at", "actor")}))
+
 # Who made a change that the user did not make themselves (the `actor` column).
 ADMINISTRATOR = "administrator"
 
@@ -48,11 +52,15 @@ def record(user_id, kind, *, ip="", user_agent="", detail="", actor="", mail=Tru
     `mail=False` keeps a kind that is normally mailed off the mail (e.g. one
     warning an hour is enough).
     """
-    with db.atomic():
-        event = SecurityEvent.create(user=user_id, kind=kind, detail=detail[:255], ip=(ip or "")[:45],
-                                     user_agent=(user_agent or "")[:255], created_at=clock.now(), actor=actor[:32])
-        if kind in MAILED and mail:
+    fields = {"user": user_id, "kind": kind, "detail": detail[:255], "ip": (ip or "")[:45],
+              "user_agent": (user_agent or "")[:255], "created_at": clock.now(), "actor": actor[:32]}
+    if kind in MAILED and mail:
+        with db.atomic():  # the event and its e-mail are kept or lost together
+            event = SecurityEvent(id=_NEW_EVENT.insert(**fields), **fields)
             notices.queue_notice(event)
+    else:
+        # One INSERT is atomic by itself: no savepoint inside the caller's transaction (sign-in, sign-out).
+        event = SecurityEvent(id=_NEW_EVENT.insert(**fields), **fields)
     log.info("security event=%s user=%s ip=%s by=%s at=%sZ", kind, user_id, ip, actor or "user",
              event.created_at.isoformat())
     return event

@@ -21,7 +21,7 @@ import logging
 
 from core.phones import mask_phone
 from core.refusals import N_
-from core.translations import HOME_REGION, catalog, event_detail, format_when
+from core.translations import HOME_REGION, catalog, event_detail, format_when, local_time, zone_label
 from mail import queue
 from models import User
 
@@ -101,19 +101,24 @@ def describe_ip(ip, locale="en"):
         return catalog(locale).gettext("unknown")
 
 
-def _when(moment, locale):
+def _when(moment, locale, time_zone):
     # English keeps the ISO-like form operators grep for; other languages their own way of writing dates.
     if str(locale) == "en":
-        return f"{moment:%Y-%m-%d %H:%M} UTC"
-    return f"{format_when(moment, locale)} (UTC)"
+        local = local_time(moment, time_zone)
+        return f"{local:%Y-%m-%d %H:%M} {zone_label(local)}"
+    return format_when(moment, locale, time_zone)
 
 
-def compose(site_name, user, event, locale="en"):
-    """(subject, body) for one event, in `locale`. Only masked numbers; never a code."""
+def compose(site_name, user, event, locale="en", time_zone="UTC"):
+    """(subject, body) for one event, in `locale` and the user's time zone (else `time_zone`, the site's).
+
+    Only masked numbers; never a code.
+    """
+    time_zone = getattr(user, "time_zone", None) or time_zone
     t = catalog(locale)
     subject, sentence = MESSAGES[event.kind]
     lines = [t.gettext("Hello %(name)s,") % {"name": user.name}, "", t.gettext(sentence) % {"site": site_name}, ""]
-    lines.append(t.gettext("When: %(when)s") % {"when": _when(event.created_at, locale)})
+    lines.append(t.gettext("When: %(when)s") % {"when": _when(event.created_at, locale, time_zone)})
     if event.actor:
         lines.append(t.gettext("By: an administrator") if event.actor == "administrator" else f"By: {event.actor}")
     else:
@@ -121,7 +126,7 @@ def compose(site_name, user, event, locale="en"):
         lines.append(t.gettext("IP address: %(ip)s") % {"ip": describe_ip(event.ip, locale)})
     if event.detail:
         # e.g. "to +81 ••••••••78", "until 2026-12-05 10:00 UTC"
-        lines.append(t.gettext("Details: %(detail)s") % {"detail": event_detail(event.detail, locale)})
+        lines.append(t.gettext("Details: %(detail)s") % {"detail": event_detail(event.detail, locale, time_zone)})
     if user.phone and event.kind in ("two_step_on", "two_step_enabled"):
         phone = mask_phone(user.phone, HOME_REGION.get(str(locale)))
         lines.append(t.gettext("Passcodes go to: %(phone)s") % {"phone": phone})
@@ -130,24 +135,25 @@ def compose(site_name, user, event, locale="en"):
         "\n".join(lines) + "\n"
 
 
-# (site name, language) of whoever records events now: set by the request or CLI command with `use()`.
+# (site name, language, site time zone) of whoever records events now: set by the request or CLI command
+# with `use()`.
 _context = contextvars.ContextVar("notice_context", default=None)
-_default_site = {"name": "beSTREAM"}
+_default_site = {"name": "beSTREAM", "time_zone": "UTC"}
 
 
-def configure(site_name):
-    """The site name used when no request or command said one (create_app calls it)."""
-    _default_site["name"] = site_name
+def configure(site_name, time_zone="UTC"):
+    """The site name and time zone used when no request or command said them (create_app calls it)."""
+    _default_site.update(name=site_name, time_zone=time_zone)
 
 
-def use(site_name, locale="en"):
+def use(site_name, locale="en", time_zone=None):
     """Write the notices recorded from now on in this context for `site_name`, in `locale`.
 
     `locale` may be a function, called when a notice is written (the page's
     language is only known once the request has found its user). Returns the
     token `done()` takes.
     """
-    return _context.set((site_name, locale))
+    return _context.set((site_name, locale, time_zone or _default_site["time_zone"]))
 
 
 def done(token):
@@ -160,8 +166,8 @@ def queue_notice(event):
     The mail is in the language the user chose (User.locale), else in the
     language of the page that made the change.
     """
-    site_name, locale = _context.get() or (_default_site["name"], "en")
+    site_name, locale, time_zone = _context.get() or (_default_site["name"], "en", _default_site["time_zone"])
     user = User.get_by_id(event.user_id)
     language = user.locale or (locale() if callable(locale) else locale)
-    subject, body = compose(site_name, user, event, language)
+    subject, body = compose(site_name, user, event, language, time_zone)
     return queue.enqueue(user.email, subject, body, kind=event.kind)

@@ -113,6 +113,21 @@ class Server:
                 pass
         return total
 
+    def worker_rss_bytes(self):
+        """{pid: resident memory} of each worker (every process of the group but the master)."""
+        found = {}
+        for pid in self.pids():
+            if pid == self.process.pid:
+                continue
+            try:
+                with open(f"/proc/{pid}/status") as handle:
+                    for line in handle:
+                        if line.startswith("VmRSS:"):
+                            found[pid] = int(line.split()[1]) * 1024
+            except OSError:
+                pass
+        return found
+
     def cpu_seconds(self):
         """CPU time of the master and every worker, including workers that were recycled (reaped)."""
         ticks = os.sysconf("SC_CLK_TCK")
@@ -389,24 +404,151 @@ def load_average():
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def page_bytes(base, path, session):
-    """What a browser with an empty cache downloads for `path`: the HTML and the files it links."""
-    html = session.get(base + path, timeout=30)
-    assets = sorted(set(ASSET_RE.findall(html.text)))
-    bodies = [html.content] + [session.get(base + asset, timeout=30).content for asset in assets]
-    return sum(map(len, bodies)), sum(len(gzip.compress(b)) for b in bodies), len(html.content)
+BROWSER_HEADERS = {"Accept-Encoding": "gzip, deflate, br, zstd", "Accept-Language": "en-US,en;q=0.9",
+                   "User-Agent": "Mozilla/5.0 (bench)", "Accept": "text/html,*/*"}
+
+
+def wire_get(base, path, cookies=""):
+    """GET `path` as a browser would; (bytes on the wire: status line, headers, body as sent; response headers; body).
+
+    The body is counted as it travels (compressed when the server compressed it), not decoded.
+    """
+    import http.client
+    from urllib.parse import urlsplit
+
+    host = urlsplit(base)
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+    headers = dict(BROWSER_HEADERS)
+    if cookies:
+        headers["Cookie"] = cookies
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    head = f"HTTP/1.1 {response.status} {response.reason}\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in response.getheaders()) + "\r\n"
+    connection.close()
+    return len(head.encode("latin-1")) + len(body), dict(response.getheaders()), body
+
+
+def visit_bytes(base, path, cookies=""):
+    """(first visit: requests, bytes; repeat visit: requests, bytes) for `path` with the files it links.
+
+    A repeat visit asks again for the page and for every linked file that is not cached as immutable.
+    """
+    size, _headers, body = wire_get(base, path, cookies)
+    html = body
+    encoding = _headers.get("Content-Encoding")
+    if encoding == "gzip":
+        html = gzip.decompress(body)
+    elif encoding == "br":
+        import brotli
+
+        html = brotli.decompress(body)
+    assets = sorted(set(ASSET_RE.findall(html.decode())))
+    first_requests, first = 1, size
+    repeat_requests, repeat = 1, size
+    for asset in assets:
+        asset_size, asset_headers, _ = wire_get(base, asset)
+        first_requests += 1
+        first += asset_size
+        if "immutable" not in asset_headers.get("Cache-Control", ""):
+            repeat_requests += 1
+            repeat += asset_size  # at best a 304, at worst the whole file again
+    return (first_requests, first), (repeat_requests, repeat), len(html), size
 
 
 def print_page_bytes(base, database_url):
     session = requests.Session()
-    signin = page_bytes(base, "/signin", session)
+    signin = visit_bytes(base, "/signin")
     page = session.get(base + "/signin", timeout=30)
     session.post(base + "/signin", data={"email": "bench0@example.com", "password": PASSWORD,
                                          "csrf_token": csrf_of(page.text)}, allow_redirects=False, timeout=30)
-    passcode = page_bytes(base, "/signin/passcode", session)
-    print("Bytes a browser downloads (empty cache; HTML + CSS + JS + icon; gzip as a compressing proxy would send):")
-    for name, (total, zipped, html) in (("sign-in page", signin), ("passcode page", passcode)):
-        print(f"  {name:14} {total:7d} bytes ({zipped} gzipped), of which HTML {html} bytes")
+    cookies = "; ".join(f"{k}={v}" for k, v in session.cookies.get_dict().items())
+    passcode = visit_bytes(base, "/signin/passcode", cookies)
+    print(f"Bytes on the wire (headers included; Accept-Encoding: {BROWSER_HEADERS['Accept-Encoding']}):")
+    for name, ((first_n, first), (repeat_n, repeat), html, html_wire) in (("sign-in page", signin),
+                                                                         ("passcode page", passcode)):
+        print(f"  {name:14} first visit {first_n} requests, {first:6d} bytes (aim <= 30 KB = 30720); "
+              f"repeat visit {repeat_n} request(s), {repeat:5d} bytes (aim: 1 request, <= 5 KB = 5120); "
+              f"HTML {html} bytes, {html_wire} on the wire")
+
+
+STATEMENT_STEPS = STEPS
+
+
+def statement_counts():
+    """SQL statements and commits of each step of one whole sign-in, counted in-process (SQLite).
+
+    The same counting as tests/test_statement_counts.py: every statement sent
+    (savepoints included, BEGIN/COMMIT not), and every commit (an explicit
+    COMMIT, or a write sent outside a transaction).
+    """
+    import accounts as account_rules
+    from app import create_app
+    from models import OutboxMessage, User, db
+
+    directory = tempfile.mkdtemp(prefix="bestream-bench-count-")
+    app = create_app({"DATABASE_URL": f"sqlite:///{directory}/count.sqlite3", "SECRET_KEY": SECRET_KEY,
+                      "SESSION_COOKIE_SECURE": False, "SMS_OUTBOX_IN_PRODUCTION": True, **CHEAPEST_ARGON2})
+    with db.connection_context():
+        User.create(email="count@example.com", name="Count", two_step="on", phone=phone_of(0),
+                    password_hash=account_rules.make_hasher(CHEAPEST_ARGON2).hash(PASSWORD))
+    database = db.obj
+    counts, step = {}, [None]
+    execute_sql, commit = database.execute_sql, database.commit
+    write = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.I)
+
+    thread = threading.get_ident()  # the requests' (the test client runs them here), not a background sender's
+
+    def counted_execute(sql, params=None, *args, **kwargs):
+        if step[0] and threading.get_ident() == thread:
+            statements, commits = counts.get(step[0], (0, 0))
+            autocommit = bool(write.match(sql)) and database.transaction_depth() == 0
+            counts[step[0]] = (statements + 1, commits + autocommit)
+        return execute_sql(sql, params, *args, **kwargs)
+
+    def counted_commit(*args, **kwargs):
+        if step[0] and threading.get_ident() == thread:
+            statements, commits = counts.get(step[0], (0, 0))
+            counts[step[0]] = (statements, commits + 1)
+        return commit(*args, **kwargs)
+
+    database.execute_sql, database.commit = counted_execute, counted_commit
+    client = app.test_client()
+
+    def call(name, method, path, **kwargs):
+        step[0] = name
+        counts.setdefault(name, (0, 0))
+        try:
+            return method(path, **kwargs)
+        finally:
+            step[0] = None
+
+    page = call("GET /signin", client.get, "/signin")
+    call("POST /signin", client.post, "/signin", data={"email": "count@example.com", "password": PASSWORD,
+                                                        "csrf_token": csrf_of(page.text)})
+    page = call("GET /signin/passcode", client.get, "/signin/passcode")
+    with db.connection_context():
+        code = CODE_RE.search(OutboxMessage.select().order_by(OutboxMessage.id.desc()).first().body).group(1)
+    call("POST /signin/passcode", client.post, "/signin/passcode", data={"code": code, "csrf_token": csrf_of(page.text)})
+    page = call("GET /dashboard", client.get, "/dashboard")
+    response = call("POST /signout", client.post, "/signout", data={"csrf_token": csrf_of(page.text)})
+    assert response.status_code == 303, response.status_code
+    database.execute_sql, database.commit = execute_sql, commit
+    from models import release_connections
+
+    release_connections()
+    return counts
+
+
+def print_statement_counts():
+    counts = statement_counts()
+    print("SQL statements and commits per step (SQLite; tests/test_statement_counts.py holds the same figures):")
+    for name in STEPS:
+        statements, commits = counts.get(name, (0, 0))
+        print(f"  {name:24} {statements:3d} statements, {commits} commit(s)")
+    total = [sum(v[i] for v in counts.values()) for i in (0, 1)]
+    print(f"  {'whole sign-in':24} {total[0]:3d} statements, {total[1]} commit(s)")
 
 
 def server_env(database_url, argon2):
@@ -493,6 +635,9 @@ def main():
           f"{hasher.memory_cost} KiB, parallelism {hasher.parallelism}): {hash_time * 1000:.1f} ms, "
           f"{hash_cpu * 1000:.1f} ms of CPU; with the cheapest (time 1, 8 KiB): {cheap_hash_time * 1000:.2f} ms")
 
+    print()
+    print_statement_counts()
+
     directory = tempfile.mkdtemp(prefix="bestream-bench-")
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(args.processes) as pool:
@@ -518,14 +663,19 @@ def main():
         # 3. The bare route, same server settings.
         bare = with_server(directory, url, production, args, app_module="bench.bare:app")
         try:
+            bare_cpu_before = bare.cpu_seconds()
             bare_samples, bare_errors, _, bare_elapsed = drive(pool, _client_bare, bare.url, url, args.users,
                                                                args.seconds, args.processes)
+            bare_cpu = bare.cpu_seconds() - bare_cpu_before
         finally:
             bare.stop()
         bare_values = bare_samples.get("GET / (bare)", [])
         bare_rate = len(bare_values) / bare_elapsed
+        bare_cpu_per_request = bare_cpu / max(len(bare_values), 1)
         print(f"\nBare Flask route, same server: {bare_rate:.0f} requests per s, p50 "
-              f"{percentile(bare_values, 50) * 1000:.1f} ms, errors: {sum(bare_errors.values())}")
+              f"{percentile(bare_values, 50) * 1000:.1f} ms, errors: {sum(bare_errors.values())}; "
+              f"server CPU {bare_cpu_per_request * 1000:.2f} ms per request, "
+              f"{bare_cpu_per_request * 6000:.2f} ms for 6 requests")
         print("\nSteps of the whole sign-in (production argon2), rate as a ratio of the bare route's:")
         print_steps(samples, elapsed, bare_rate)
 
@@ -534,6 +684,11 @@ def main():
         seed(url, args.accounts, CHEAPEST_ARGON2)
         server = with_server(directory, url, CHEAPEST_ARGON2, args)
         try:
+            # Memory at rest: each worker after a few requests (templates compiled, connections open).
+            for _ in range(3 * args.workers):
+                requests.get(server.url + "/signin", timeout=30)
+            time.sleep(1)
+            worker_rss = sorted(server.worker_rss_bytes().values())
             cpu_before = server.cpu_seconds()
             samples, errors, done, elapsed = drive(pool, _client_signins, server.url, url, args.users,
                                                    args.seconds, args.processes)
@@ -542,8 +697,29 @@ def main():
             server.stop()
         print(f"\nWhole sign-in, cheapest argon2: {done / elapsed:.1f} sign-ins per s; errors: "
               f"{sum(errors.values())} {errors or ''}")
-        print(f"  server CPU per whole sign-in (6 requests): {cpu * 1000 / max(done, 1):.1f} ms")
+        per_signin = cpu * 1000 / max(done, 1)
+        print(f"  server CPU per whole sign-in (6 requests): {per_signin:.1f} ms (aim: at most 8 ms); "
+              f"the bare route's 6 requests in this run: {bare_cpu_per_request * 6000:.2f} ms "
+              f"(ratio {per_signin / max(bare_cpu_per_request * 6000, 1e-9):.1f})")
+        if worker_rss:
+            print(f"  RSS per worker at rest ({len(worker_rss)} workers, SMS_BACKEND=outbox): "
+                  f"{worker_rss[0] / 2**20:.1f}-{worker_rss[-1] / 2**20:.1f} MiB (aim: at most 80 MiB)")
         print_steps(samples, elapsed, bare_rate)
+
+        # Memory at rest with the production sender: the Vonage SDK is loaded (nothing is sent here).
+        env = dict(server_env(url, CHEAPEST_ARGON2), SMS_BACKEND="vonage", VONAGE_API_KEY="bench",
+                   VONAGE_API_SECRET="bench-secret", VONAGE_FROM="beSTREAM")
+        server = Server(None, env, args.workers, args.threads, os.path.join(directory, "gunicorn.log"))
+        try:
+            for _ in range(3 * args.workers):
+                requests.get(server.url + "/signin", timeout=30)
+            time.sleep(1)
+            vonage_rss = sorted(server.worker_rss_bytes().values())
+        finally:
+            server.stop()
+        if vonage_rss:
+            print(f"  RSS per worker at rest ({len(vonage_rss)} workers, SMS_BACKEND=vonage): "
+                  f"{vonage_rss[0] / 2**20:.1f}-{vonage_rss[-1] / 2**20:.1f} MiB (aim: at most 80 MiB)")
 
         # 5. The passcode step alone.
         samples, errors, elapsed = passcode_only(pool, directory, url, args, args.users)

@@ -2,15 +2,20 @@
 
 Expiry, cooldowns, caps and lockouts all compare against `now()`, and every
 row's `created_at` default (models.utcnow) reads it too. Tests use
-`advance()` (through the `clock` fixture) instead of sleeping, and `set()` to
-run at a chosen hour of the day, whatever the machine's clock says.
+`advance()` (through the `clock` fixture) instead of sleeping, `set()` to
+run at a chosen hour of the day, whatever the machine's clock says, and
+`freeze()` where a test checks a limit to the second (a slow machine must not
+move it).
 """
 import datetime
 
 _offset = datetime.timedelta(0)
+_frozen = None
 
 
 def _wall():
+    if _frozen is not None:
+        return _frozen
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
@@ -31,6 +36,13 @@ def set(moment):  # noqa: A001 - clock.set(...) reads naturally at the call site
     _offset = moment - _wall()
 
 
+def freeze():
+    """Stop the clock where it is; only advance() and set() move it from here on (tests only)."""
+    global _frozen
+    _frozen = _wall()
+
+
 def reset():
-    global _offset
+    global _offset, _frozen
     _offset = datetime.timedelta(0)
+    _frozen = None

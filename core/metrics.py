@@ -26,6 +26,8 @@ SECOND_STEP_FAILURES = Counter("bestream_second_step_failures",
 SECOND_STEP_LOCKS = Counter("bestream_second_step_locks", "Accounts whose second step was locked.")
 SMS = Counter("bestream_sms", "SMS by result (sent, failed, refused), reason, purpose and country.",
               ["result", "reason", "purpose", "country"])
+MAIL = Counter("bestream_mail_sends", "Tries to send a queued e-mail, by result: sent, retry (kept for a later "
+               "try), failed (given up after MAIL_MAX_ATTEMPTS).", ["result"])
 REQUEST_SECONDS = Histogram("bestream_request_duration_seconds", "Time to answer a request, by route.",
                             ["route", "method"],
                             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
@@ -60,6 +62,10 @@ def _bounded(value):
     """A provider status or a name, kept short and plain so a label cannot grow without bound."""
     value = str(value or "")[:24]
     return value if value.replace("-", "").replace("_", "").isalnum() else "other"
+
+
+def mail(result):
+    MAIL.labels(result).inc()
 
 
 def observe_request(route, method, status, seconds):

@@ -21,7 +21,7 @@ import datetime
 from peewee import fn
 
 from models import QueuedMail, db
-from core import clock
+from core import clock, metrics
 
 FIRST_RETRY_SECONDS = 60
 MAX_RETRY_SECONDS = 3600
@@ -77,6 +77,7 @@ def mark_sent(row):
     with db.atomic():
         QueuedMail.update(status="sent", sent_at=clock.now(), body="", last_error="").where(
             QueuedMail.id == row.id).execute()
+    metrics.mail("sent")
 
 
 def mark_failed(row, error, max_attempts):
@@ -86,6 +87,7 @@ def mark_failed(row, error, max_attempts):
         QueuedMail.update(status=status, last_error=str(error)[:255],
                           next_attempt_at=clock.now() + datetime.timedelta(seconds=retry_delay(row.attempts))
                           ).where(QueuedMail.id == row.id).execute()
+    metrics.mail("failed" if status == "failed" else "retry")
     return status
 
 
@@ -103,6 +105,12 @@ def summary():
                           .group_by(QueuedMail.status).tuples()):
         counts[status] = count
     return counts
+
+
+def oldest_unsent_at():
+    """When the oldest mail still waiting (or being sent) was queued; None when there is none."""
+    return (QueuedMail.select(fn.MIN(QueuedMail.created_at))
+            .where(QueuedMail.status.in_(("pending", "sending"))).scalar())
 
 
 def unsent(limit=20):

@@ -35,6 +35,15 @@ if "faketime" in os.environ.get("LD_PRELOAD", ""):
     time.sleep = lambda seconds: threading.Event().wait(seconds)
 
 
+def join_all(threads, timeout=60):
+    """Wait for every thread of a race; fail the test if one is still running (stuck or deadlocked):
+    a race whose threads did not all finish proves nothing about what they would have done."""
+    for thread in threads:
+        thread.join(timeout)
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    assert not stuck, f"{len(stuck)} of {len(threads)} threads did not finish: {stuck}"
+
+
 def database_urls():
     urls = ["sqlite"]
     if os.environ.get("TEST_DATABASE_URL"):

@@ -233,8 +233,8 @@ def test_the_sms_is_written_in_the_readers_language_and_keeps_the_origin_bound_l
     auth.enrol()
     sms = outbox.messages()[-1]
     code = outbox.last_code()
-    assert "パスコード" in sms and "5分" in sms and "beSTREAM" in sms and code in sms
-    assert sms.endswith(f"\n\n@localhost #{code}")
+    assert "コード" in sms and "5分" in sms and "beSTREAM" in sms and code in sms
+    assert sms.endswith(f"\n@localhost #{code}")
     assert "passcode" not in sms and "expires" not in sms
 
 
@@ -245,9 +245,9 @@ def test_the_sms_text_is_made_without_flask():
     policy = Policy(passcode_key=b"k", public_host="example.com", passcode_ttl=300)
     english = passcode_message(policy, "123456")
     assert english == ("beSTREAM: your passcode is 123456. It expires in 5 minutes. Do not share it with anyone."
-                       "\n\n@example.com #123456")
+                       "\n@example.com #123456")
     japanese = passcode_message(policy, "123456", "ja")
-    assert japanese.startswith("【beSTREAM】パスコード：123456") and japanese.endswith("\n\n@example.com #123456")
+    assert japanese == "【beSTREAM】コード123456（5分有効）他言無用\n@example.com #123456"
     one_minute = Policy(passcode_key=b"k", passcode_ttl=60)
     assert "It expires in 1 minute." in passcode_message(one_minute, "654321", "en")
 
@@ -277,11 +277,12 @@ def test_rule_errors_flashes_and_form_messages_are_translated(ja, auth, outbox):
     assert "ログアウトしました。" in ja.get("/signin").get_data(as_text=True)
 
 
-# One hour with a one-digit hour (Babel's Japanese pattern would write "3:28") and one just before
-# midnight UTC (a zone-dependent formatter would move the date): the clock is set, not read.
+# Shown in the site's TIME_ZONE (Asia/Tokyo by default, UTC+9): 03:28 UTC is 12:28 JST, and 23:28 UTC
+# is a one-digit hour the next day in Tokyo (Babel's Japanese pattern would write "8:28").
+# The clock is set, not read.
 TWO_HOURS = [
-    (datetime.datetime(2026, 12, 2, 3, 28), "Dec 9, 2026, 03:28 (UTC)", "2026年12月9日 03:28"),
-    (datetime.datetime(2026, 12, 2, 23, 28), "Dec 9, 2026, 23:28 (UTC)", "2026年12月9日 23:28"),
+    (datetime.datetime(2026, 12, 2, 3, 28), "Dec 9, 2026, 12:28 JST", "2026年12月9日 12:28 JST"),
+    (datetime.datetime(2026, 12, 2, 23, 28), "Dec 10, 2026, 08:28 JST", "2026年12月10日 08:28 JST"),
 ]
 
 
@@ -302,7 +303,7 @@ def test_dates_and_phone_numbers_follow_the_language(client, auth, outbox, clock
 
     japanese = client.get("/account", headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert "•••-••••-••78" in japanese and PHONE_E164 not in japanese
-    assert f"{japanese_until}（UTC）" in japanese or f"{japanese_until} (UTC)" in japanese
+    assert f"{japanese_until}までオフ" in japanese and "（UTC）" not in japanese
     activity = client.get("/account/activity", headers={"Accept-Language": "ja"}).get_data(as_text=True)
     assert "二段階認証を一時的にオフ" in activity and japanese_until in activity
     assert japanese_until.replace(" 0", " ") not in activity.replace(japanese_until, "")  # no "3:28" anywhere
@@ -326,8 +327,8 @@ def test_security_emails_are_written_in_the_language_the_user_chose(app, client,
     with db.connection_context():
         mail = MailMessage.select().order_by(MailMessage.id.desc()).first()
     assert mail.subject == "【beSTREAM】二段階認証を設定しました"
-    assert mail.body.startswith("Ann様\n") and "日時：" in mail.body and "（UTC）" not in mail.body
-    assert "日時：2026年12月2日 00:46 (UTC)" in mail.body
+    assert mail.body.startswith("Ann様\n") and "日時：" in mail.body and "UTC" not in mail.body
+    assert "日時：2026年12月2日 09:46 JST" in mail.body  # 00:46 UTC, in the site's zone
     assert "パスコードの送信先：•••-••••-••78" in mail.body and PHONE_E164 not in mail.body
     assert describe_browser("Mozilla/5.0 (Windows NT 10.0) Chrome/131.0 Safari/537.36", "ja") == "Windows の Chrome"
     assert describe_browser("curl/8.0", "ja") == "不明なブラウザ"

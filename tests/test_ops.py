@@ -202,3 +202,47 @@ def test_a_bad_metrics_bind_is_refused(tmp_path):
 
     with pytest.raises(SystemExit, match="METRICS_BIND"):
         make_test_app(tmp_path, METRICS_BIND="9100")
+
+
+def test_metrics_show_the_mail_queue_depth_and_failures(tmp_path, clock):
+    from conftest import Auth, BrowserLikeClient, Outbox, make_test_app
+    from smtp_server import SmtpServer, free_port
+
+    port = free_port()  # nothing listens there yet: the mail server is down
+    app = make_test_app(tmp_path, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False,
+                        MAIL_FROM="beSTREAM <no-reply@example.com>", MAIL_QUEUE_THREAD=False, MAIL_MAX_ATTEMPTS=2,
+                        METRICS_TOKEN=TOKEN)
+    app.test_client_class = BrowserLikeClient
+    client = app.test_client()
+    sender = app.extensions["mail_sender"]
+    auth = Auth(client, Outbox(app))
+    before = scrape(client)
+
+    def grew(after, result):
+        return (sample(after, "bestream_mail_sends_total", result=result)
+                - sample(before, "bestream_mail_sends_total", result=result))
+
+    auth.signup()
+    auth.enrol()  # "two-step verification is on" is queued
+    clock.advance(30)
+    text = scrape(client)
+    assert sample(text, "bestream_mail_queue", status="pending") == 1
+    assert sample(text, "bestream_mail_oldest_unsent_seconds") >= 30
+    assert sender.send_due() == {"sent": 0, "retry": 1, "failed": 0}
+    assert grew(scrape(client), "retry") == 1
+    clock.advance(61)
+    assert sender.send_due() == {"sent": 0, "retry": 0, "failed": 1}  # given up after 2 tries
+    text = scrape(client)
+    assert grew(text, "failed") == 1
+    assert sample(text, "bestream_mail_queue", status="failed") == 1
+    assert sample(text, "bestream_mail_queue", status="pending") == 0
+    assert sample(text, "bestream_mail_oldest_unsent_seconds") == 0
+
+    with SmtpServer(port=port) as server:
+        assert app.test_cli_runner().invoke(args=["mail", "retry"]).exit_code == 0
+        assert sender.send_due() == {"sent": 1, "retry": 0, "failed": 0}
+        assert len(server.messages) == 1
+    text = scrape(client)
+    assert grew(text, "sent") == 1
+    assert sample(text, "bestream_mail_queue", status="failed") == 0
+    assert "ann@example.com" not in text

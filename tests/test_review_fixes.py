@@ -76,16 +76,17 @@ def test_no_sms_while_the_second_step_is_locked(client, auth, outbox, clock):
 
 
 def test_off_after_an_unsubscribe_from_another_tab_changes_nothing(app, client, auth, outbox):
-    from twostep import settings
+    from twostep import refusals, settings
 
     auth.signup()
     auth.enrol()
     with db.connection_context():
         stale = User.get()  # what the Off tab saw
         settings.unsubscribe(User.get())
-        with pytest.raises(Exception):
+        with pytest.raises(refusals.TwoStepError) as refused:
             settings.turn_off(app.extensions["policy"], stale)
         user = User.get()
+    assert refused.value.msgid == refusals.WRONG_STATE and refused.value.status == 409  # a clear refusal, no 500
     assert (user.two_step, user.phone) == ("none", None)
 
 

@@ -92,7 +92,7 @@ def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(app, client, 
         assert sent["to"] == ["ann@example.com"]
         assert sent["from"] == "no-reply@example.com"
         body = sent["body"]
-        assert re.search(r"When: \d{4}-\d\d-\d\d \d\d:\d\d UTC", body)
+        assert re.search(r"When: \d{4}-\d\d-\d\d \d\d:\d\d JST", body)  # the site's TIME_ZONE
         assert "Browser: Chrome on Windows" in body
         assert "IP address: 127.0.0.1" in body
         for secret in secrets:

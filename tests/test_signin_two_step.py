@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from conftest import PHONE_E164, RECOVERY_RE, Auth, BrowserLikeClient
+from conftest import PHONE_E164, RECOVERY_RE, Auth, BrowserLikeClient, join_all
 from models import AuthSession, SecurityEvent, User, db
 
 
@@ -306,8 +306,8 @@ def _race(count, action):
     threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(30)
+    join_all(threads)
+    assert len(results) == count
     return results
 
 
@@ -384,3 +384,16 @@ def test_a_copy_of_the_cookie_from_before_a_change_is_anonymous_after_it(app, cl
     replay = app.test_client()
     replay.set_cookie("session", stolen)
     assert replay.get("/dashboard").status_code == 302
+
+
+def test_recovery_codes_are_hashed_with_the_operators_argon2_settings(app, auth):
+    """A small host lowers ARGON2_*: recovery codes must not cost argon2-cffi's 64 MiB regardless."""
+    from models import User, db
+
+    auth.signup()
+    recovery = auth.enrol()
+    with db.connection_context():
+        stored = User.get(User.email == "ann@example.com").recovery_hash
+    # tests/conftest.py's FAST_ARGON2: time 1, 1024 KiB, parallelism 1.
+    assert stored.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+    assert recovery.replace("-", "") not in stored

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from conftest import join_all
 from twostep import limits
 from twostep.refusals import SmsCapReached
 
@@ -35,8 +36,8 @@ def reserve_in_parallel(app, attempts, **kwargs):
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(attempts)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    join_all(threads)
+    assert len(outcomes) == attempts, outcomes  # every attempt ended allowed or refused, none crashed
     return outcomes
 
 

@@ -9,6 +9,7 @@ URLS = [
     ("/", ['GET']),
     ("/account", ['GET']),
     ("/account/activity", ['GET']),
+    ("/account/time-zone", ['POST']),  # issue 14
     ("/dashboard", ['GET']),
     ("/dev/gallery", ['GET']),
     ("/dev/gallery/<slug>", ['GET']),

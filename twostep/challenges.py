@@ -9,8 +9,10 @@ parallel requests cannot get extra tries or use a code twice.
 import datetime
 import logging
 
+from peewee import SQL
+
 from core import metrics
-from models import Challenge, User, db
+from models import Challenge, Prepared, User, db
 from sms import SmsError
 from accounts import events
 from core import clock
@@ -24,26 +26,67 @@ from twostep.refusals import (CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, Co
 log = logging.getLogger(__name__)
 
 
+def _find_query(by_user, by_age):
+    def build(p):
+        # The account comes in the same query (challenge.user): every step needs it, and one read is cheaper than two.
+        query = (Challenge.select(Challenge, User).join(User)
+                 .where(Challenge.token_hash == p("token_hash"), Challenge.purpose == p("purpose"),
+                        Challenge.finished_at.is_null()))
+        if by_user:
+            query = query.where(Challenge.user == p("user"))
+        if by_age:
+            query = query.where(Challenge.created_at > p("since"))
+        return query.limit(SQL("1"))
+    return Prepared(build)
+
+
+# Built once each (models.Prepared): every step of a sign-in or a set-up runs them.
+_FIND = {(by_user, by_age): _find_query(by_user, by_age) for by_user in (False, True) for by_age in (False, True)}
+_NEW = Prepared(lambda p: Challenge.insert(
+    **{name: p(name) for name in ("token_hash", "user", "purpose", "phone", "code_hash", "code_sent_at", "attempts",
+                                  "verified_at", "recovery_hash", "recovery_shown_at", "created_at", "finished_at",
+                                  "failures")}))
+
+
+# A new code on the challenge: the cooldown condition makes parallel resends leave one live code.
+_ISSUE = Prepared(lambda p: (
+    Challenge.update(code_hash=p("code_hash"), code_sent_at=p("now"), attempts=SQL("0"))
+    .where(Challenge.id == p("id"), Challenge.finished_at.is_null(),
+           Challenge.code_sent_at.is_null() | (Challenge.code_sent_at <= p("ready_before")))))
+# One try counted on the code, only while it is the same code, has tries left and is unused.
+_COUNT_TRY = Prepared(lambda p: (
+    Challenge.update(attempts=Challenge.attempts + SQL("1"))
+    .where(Challenge.id == p("id"), Challenge.code_hash == p("code_hash"),
+           Challenge.attempts < p("max_attempts"), Challenge.verified_at.is_null(),
+           Challenge.failures < p("max_failures"))))
+# The code used up (and, for a sign-in, the challenge closed) by the one request that gets here first.
+_USE_CODE = Prepared(lambda p: (
+    Challenge.update(verified_at=p("now"), code_hash=SQL("NULL"), finished_at=p("finished_at"))
+    .where(Challenge.id == p("id"), Challenge.code_hash == p("code_hash"),
+           Challenge.verified_at.is_null(), Challenge.finished_at.is_null())))
+
+
 def open_challenge(user_id, purpose, phone=None):
     """Start a verification; return (challenge, token). The token goes in the browser's session."""
     token = new_token()
+    fields = {"token_hash": token_digest(token), "user": user_id, "purpose": purpose, "phone": phone,
+              "code_hash": None, "code_sent_at": None, "attempts": 0, "verified_at": None, "recovery_hash": None,
+              "recovery_shown_at": None, "created_at": clock.now(), "finished_at": None, "failures": 0}
     with db.atomic():
-        challenge = Challenge.create(token_hash=token_digest(token), user=user_id, purpose=purpose,
-                                     phone=phone, created_at=clock.now())
+        challenge = Challenge(id=_NEW.insert(**fields), **fields)
     return challenge, token
 
 
 def find_challenge(token, purpose, user_id=None, max_age_minutes=None):
-    """The unfinished challenge this browser holds for `purpose`, or None."""
+    """The unfinished challenge this browser holds for `purpose`, with its account (`challenge.user`), or None."""
     if not token:
         return None
-    query = Challenge.select().where(Challenge.token_hash == token_digest(token), Challenge.purpose == purpose,
-                                     Challenge.finished_at.is_null())
+    values = {"token_hash": token_digest(token), "purpose": purpose}
     if user_id is not None:
-        query = query.where(Challenge.user == user_id)
+        values["user"] = user_id
     if max_age_minutes is not None:
-        query = query.where(Challenge.created_at > clock.now() - datetime.timedelta(minutes=max_age_minutes))
-    return query.first()
+        values["since"] = clock.now() - datetime.timedelta(minutes=max_age_minutes)
+    return _FIND[user_id is not None, max_age_minutes is not None].first(**values)
 
 
 def finish(challenge):
@@ -68,13 +111,17 @@ def passcode_message(policy, code, locale="en"):
     """The SMS text in `locale`; its last line is the origin-bound form browsers can offer (item 15).
 
     That last line `@host #code` is never translated: browsers read it as it is.
+    Every language's text fits one SMS part with a host of up to 30 characters
+    (tests/test_sms_length.py): Japanese goes out as UCS-2, 70 characters a
+    part, and the `@host #code` line alone takes 9 plus the host. Hence one
+    newline before it, not a blank line, and a terse Japanese text.
     """
     minutes = max(1, policy.passcode_ttl // 60)
     text = catalog(locale).ngettext(
         "%(site)s: your passcode is %(code)s. It expires in %(num)d minute. Do not share it with anyone.",
         "%(site)s: your passcode is %(code)s. It expires in %(num)d minutes. Do not share it with anyone.",
         minutes) % {"site": policy.site_name, "code": code, "num": minutes}
-    return f"{text}\n\n@{policy.public_host} #{code}"
+    return f"{text}\n@{policy.public_host} #{code}"
 
 
 def cooldown_left(policy, challenge):
@@ -113,10 +160,7 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
     # The code's row is written before the provider is called (item 33); the
     # cooldown condition in the WHERE makes parallel resends leave one live code.
     with db.atomic():
-        issued = (Challenge.update(code_hash=code_hash, code_sent_at=now, attempts=0)
-                  .where(Challenge.id == challenge.id, Challenge.finished_at.is_null(),
-                         Challenge.code_sent_at.is_null() | (Challenge.code_sent_at <= ready_before))
-                  .execute())
+        issued = _ISSUE.execute(code_hash=code_hash, now=now, id=challenge.id, ready_before=ready_before)
     if not issued:
         limits.mark_sms(record.id, "refused", "cooldown")
         metrics.sms("refused", "cooldown", challenge.purpose, challenge.phone)
@@ -157,7 +201,7 @@ def current_number_or_expired(challenge):
     a code from it complete anything.
     """
     if challenge.purpose in ("signin", "enable", "stepup"):
-        phone = User.select(User.phone).where(User.id == challenge.user_id).scalar()
+        phone = challenge.user.phone  # the account as this request read it
         if not phone or phone != challenge.phone:
             with db.atomic():
                 finish(challenge)
@@ -176,18 +220,23 @@ def note_wrong_code(challenge, failures, *, ip="", user_agent=""):
     events.record(challenge.user_id, "second_step_failed", ip=ip, user_agent=user_agent, mail=not recently)
 
 
-def verify_passcode(policy, challenge, raw, on_success=lambda: None, *, ip="", user_agent=""):
+def verify_passcode(policy, challenge, raw, on_success=lambda: None, finish=False, *, ip="", user_agent=""):
     """Check the typed passcode; when right, use it up and run `on_success` in the same transaction.
 
+    `challenge` is the row this request read (find_challenge, with its user):
+    every write below is conditional on what was read, so a parallel request
+    that changed the row in between makes this one lose, not win twice.
+    `finish=True` also closes the challenge in the statement that uses the
+    code (FlowExpired when a parallel request closed it first).
     Raises CodeFormat (not counted), Locked, CodeExpired, CodeVoided,
-    WrongCode, TooManyTries (this verification had LOCKOUT_FAILURES wrong
-    codes and is over) or FlowExpired (the account's number changed).
+    FlowExpired (also when the account's number changed), WrongCode or
+    TooManyTries (this verification had LOCKOUT_FAILURES wrong codes and is over).
     """
     code = read_passcode(raw)
     if code is None:
         raise CodeFormat()
-    limits.ensure_not_locked(User.get_by_id(challenge.user_id))
-    current = Challenge.get_by_id(challenge.id)
+    limits.ensure_not_locked(challenge.user)
+    current = challenge
     if current.finished_at or current.verified_at or not current.code_hash:
         raise CodeVoided()
     if clock.now() > current.code_sent_at + datetime.timedelta(seconds=policy.passcode_ttl):
@@ -199,11 +248,8 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None, *, ip="", u
     # half-way rolls its counts back with it.
     ended = False
     with db.atomic():
-        counted = (Challenge.update(attempts=Challenge.attempts + 1)
-                   .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
-                          Challenge.attempts < policy.passcode_max_attempts, Challenge.verified_at.is_null(),
-                          Challenge.failures < policy.lockout_failures)
-                   .execute())
+        counted = _COUNT_TRY.execute(id=current.id, code_hash=current.code_hash,
+                                     max_attempts=policy.passcode_max_attempts, max_failures=policy.lockout_failures)
         if not counted:
             ended = limits.end_if_used_up(policy, current.id)
             if not ended:
@@ -211,12 +257,13 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None, *, ip="", u
         else:
             limits.claim_try(policy, current.user_id)  # Locked rolls the count back too
             if passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
-                used = (Challenge.update(verified_at=clock.now(), code_hash=None)
-                        .where(Challenge.id == current.id, Challenge.code_hash == current.code_hash,
-                               Challenge.verified_at.is_null())
-                        .execute())
+                now = clock.now()
+                # finished_at is NULL before (the WHERE says so): writing NULL again when not finishing changes nothing.
+                used = _USE_CODE.execute(now=now, finished_at=now if finish else None, id=current.id,
+                                         code_hash=current.code_hash)
                 if not used:
-                    raise CodeVoided()
+                    closed = Challenge.select(Challenge.finished_at).where(Challenge.id == current.id).scalar()
+                    raise FlowExpired() if finish and closed else CodeVoided()
                 limits.record_success(current.user_id)
                 challenge.verified_at = clock.now()
                 return on_success()

@@ -18,7 +18,18 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RECOVERY_LENGTH = 16
 # Crockford decoding: letters people confuse with digits read as those digits.
 _CROCKFORD_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+# Replaced by use_hasher() when the app starts, so recovery codes cost what the
+# operator set with ARGON2_* for passwords (a small host sets them lower).
 _recovery_hasher = PasswordHasher()
+
+
+def use_hasher(hasher):
+    """Hash recovery codes from now on with `hasher` (accounts.make_hasher: the ARGON2_* settings).
+
+    Codes hashed before keep their own costs, written in the hash: they still verify.
+    """
+    global _recovery_hasher
+    _recovery_hasher = hasher
 
 
 def new_passcode():

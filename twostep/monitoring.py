@@ -4,7 +4,7 @@
 ships is applied (one small query, so a probe every second is cheap).
 `scrape()` is /metrics: the counters of every process (prometheus-client's
 multiprocess mode under gunicorn, see core/metrics.py) plus gauges read from
-the database at that moment (the SMS budget left), so every worker and host
+the database at that moment (the SMS budget left, the mail queue), so every worker and host
 reports the same figure and nothing goes stale. No Flask in here.
 """
 import logging
@@ -13,6 +13,8 @@ import os
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from core import clock
+from mail import queue as mail_queue
 from models import MIGRATIONS_DIR, db
 from twostep import limits
 
@@ -53,6 +55,17 @@ class DatabaseGauges:
         limit.add_metric([], self.daily_limit)
         yield left
         yield limit
+        mail = GaugeMetricFamily("bestream_mail_queue", "Queued e-mails by status: pending (waiting for a try), "
+                                 "sending, failed (given up; `flask mail retry`).", labels=["status"])
+        counts = mail_queue.summary()
+        for status in ("pending", "sending", "failed"):
+            mail.add_metric([status], counts.get(status, 0))
+        yield mail
+        oldest = mail_queue.oldest_unsent_at()
+        age = GaugeMetricFamily("bestream_mail_oldest_unsent_seconds",
+                                "Age of the oldest e-mail not sent yet (0 when the queue is empty).")
+        age.add_metric([], max(0.0, (clock.now() - oldest).total_seconds()) if oldest else 0.0)
+        yield age
 
 
 class _ThisProcess:

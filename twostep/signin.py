@@ -41,7 +41,9 @@ def begin(user):
     if user.two_step == "off" and effective_state(user) == "on":
         # The Off period is over: make it so on the row too, once.
         User.update(two_step="on", off_until=None).where(User.id == user.id, User.two_step == "off").execute()
-    return challenges.open_challenge(user.id, "signin", phone=user.phone)
+    challenge, token = challenges.open_challenge(user.id, "signin", phone=user.phone)
+    challenge.user = user  # already read: sending checks its number without reading it again
+    return challenge, token
 
 
 def pending(policy, token):
@@ -49,24 +51,20 @@ def pending(policy, token):
     return challenges.find_challenge(token, "signin", max_age_minutes=policy.pending_signin_minutes)
 
 
-def send_code(policy, sender, challenge, *, ip, locale="en"):
+def send_code(policy, sender, challenge, *, ip, locale="en", user=None):
     """Send (or resend) the sign-in passcode to the account's confirmed number, written in `locale`.
 
     Nothing is sent while passcodes are locked: the code could not be used anyway.
+    `user`: the account as this request already read it (else `challenge.user`).
     """
-    limits.ensure_not_locked(User.get_by_id(challenge.user_id))
+    limits.ensure_not_locked(user or challenge.user)
     challenges.send_passcode(policy, sender, challenge, ip=ip, to_confirmed=True, locale=locale)
 
 
 def complete_with_passcode(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
     """Check the passcode; when right, finish the challenge and call `start_session()` in one transaction."""
-
-    def finish():
-        if not challenges.finish(challenge):
-            raise FlowExpired()
-        return start_session()
-
-    return challenges.verify_passcode(policy, challenge, raw_code, on_success=finish, ip=ip, user_agent=user_agent)
+    return challenges.verify_passcode(policy, challenge, raw_code, on_success=start_session, finish=True,
+                                      ip=ip, user_agent=user_agent)
 
 
 def _just_used(policy, user, code):
@@ -140,7 +138,7 @@ def complete_with_recovery_code(policy, challenge, raw_code, start_session, *, i
 
     Returns (start_session's result, the new recovery code to show once).
     """
-    user = User.get_by_id(challenge.user_id)
+    user = challenge.user  # read with the challenge (challenges.find_challenge)
     result = []
 
     def sign_in():

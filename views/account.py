@@ -1,7 +1,7 @@
 """The account: sign up, the Dashboard (help article STEP 1), the Account page and its tabs
 (Personal information, Security activity), and confirming the password before a sensitive change.
 """
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 import accounts
@@ -9,9 +9,10 @@ from accounts import events
 from core.refusals import Refused
 from twostep import signin as signin_rules
 from views import messages
-from views.forms import ButtonForm, PasswordForm, SignUpForm, first_error
+from core.translations import zone_choices, zone_name
+from views.forms import ButtonForm, PasswordForm, SignUpForm, TimeZoneForm, first_error
 from views.htmx import go, go_full, page, refused
-from views.i18n import chosen_locale, detail, error_text, show_phone, text
+from views.i18n import chosen_locale, detail, error_text, locale, show_phone, text, time_zone
 from views.limiter import limit_posts, limit_signups
 from views.sessions import start_signed_in_session
 from views.web import policy, safe_next, who
@@ -67,12 +68,42 @@ def two_step_summary(user):
     }
 
 
+def time_zone_form(site_zone):
+    """The Account page's time zone choice: the site's zone (saved as none), then every IANA zone."""
+    form = TimeZoneForm()
+    form.time_zone.choices = [("", text(messages.SITE_TIME_ZONE, zone=zone_name(site_zone, locale())))] + \
+        zone_choices(locale())
+    if not form.is_submitted():
+        form.time_zone.data = current_user.time_zone or ""
+    return form
+
+
+def _personal(status=200, tz_form=None, tz_error=None):
+    site_zone = current_app.config["TIME_ZONE"]
+    return page("account/personal.html", status=status, tab="personal", user=current_user,
+                two_step=two_step_summary(current_user), button_form=ButtonForm(),
+                tz_form=tz_form or time_zone_form(site_zone), tz_error=tz_error,
+                time_zone=zone_name(time_zone(), locale()))
+
+
 @bp.get("/account")
 @login_required
 def personal():
-    """Personal information: name, email and the Two-step verification section."""
-    return page("account/personal.html", tab="personal", user=current_user,
-                two_step=two_step_summary(current_user), button_form=ButtonForm())
+    """Personal information: name, email, time zone and the Two-step verification section."""
+    return _personal()
+
+
+@bp.post("/account/time-zone")
+@login_required
+def choose_time_zone():
+    """Save the time zone the user's pages and e-mails show times in (empty: the site's TIME_ZONE)."""
+    form = time_zone_form(current_app.config["TIME_ZONE"])
+    if not form.validate_on_submit():
+        return _personal(status=400, tz_form=form, tz_error=text(messages.RELOAD))
+    if not accounts.set_time_zone(current_user.id, form.time_zone.data):
+        return _personal(status=422, tz_form=form, tz_error=text(messages.TIME_ZONE_UNKNOWN))
+    flash(text(messages.TIME_ZONE_SAVED), "info")
+    return go(url_for("account.personal"))
 
 
 @bp.get("/account/activity")

@@ -9,7 +9,7 @@ text is looked up in the reader's language each time it is shown.
 """
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from core.phones import PHONE_NOT_A_NUMBER
@@ -72,6 +72,11 @@ class VoteForm(FlaskForm):
 
     helpful = StringField(_l("Was this article helpful?"),
                           validators=[DataRequired(_l("Choose Yes or No.")), AnyOf(("yes", "no"), _l("Choose Yes or No."))])
+
+
+class TimeZoneForm(FlaskForm):
+    # The choices (every IANA zone, and the site's) are set by views/account.py; an unknown one is refused there.
+    time_zone = SelectField(_l("Time zone"), validate_choice=False)
 
 
 class ButtonForm(FlaskForm):

@@ -14,7 +14,7 @@ import datetime
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from flask import abort, flash, make_response, request
+from flask import abort, current_app, flash, make_response, request
 from flask_login import AnonymousUserMixin
 from jinja2_fragments.flask import render_block
 
@@ -27,11 +27,11 @@ from twostep import challenges, refusals
 from twostep.codes import format_recovery_code, new_recovery_code
 from views.error_pages import CSRF_MESSAGE, FILES_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
 from views.forms import (ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm,
-                         SignUpForm, VoteForm)
+                         SignUpForm, TimeZoneForm, VoteForm)
 from views.htmx import FRAGMENT_BLOCK, page
 from views import messages
 from views.account import event_detail, event_labels
-from views.i18n import error_text, locale, show_phone, text
+from views.i18n import error_text, locale, show_phone, text, time_zone
 from views.settings import PASSCODE_PURPOSES
 from views.setup import step_context
 from views.web import policy
@@ -69,6 +69,18 @@ def _err(error):
 
 def _wizard(step, **context):
     return _signed_in(**step_context(step, **context))
+
+
+def _tz(chosen="", error=None, **context):
+    """The Account page's time zone section: `chosen` zone ("" = the site's), optionally an error."""
+    from core.translations import zone_choices, zone_name
+
+    form = TimeZoneForm(formdata=None)
+    site_zone = current_app.config["TIME_ZONE"]
+    form.time_zone.choices = [("", text(messages.SITE_TIME_ZONE, zone=zone_name(site_zone, locale())))] + \
+        zone_choices(locale())
+    form.time_zone.data = chosen
+    return {"tz_form": form, "tz_error": error, "time_zone": zone_name(chosen or site_zone, locale()), **context}
 
 
 def _passcode(error=None, expires_in=None, cooldown=0, code=""):
@@ -112,7 +124,7 @@ def _events():
     return {"events": [SimpleNamespace(kind=kind, detail=detail, created_at=at - datetime.timedelta(minutes=ago),
                                        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) "
                                                   "AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1",
-                                       ip="203.0.113.7")
+                                       ip="203.0.113.7", actor="")
                         for kind, detail, ago in rows],
             "labels": event_labels(), "detail": event_detail}
 
@@ -133,7 +145,7 @@ def _mail():
     user = _user()
     event = SimpleNamespace(kind="two_step_on", created_at=now(), actor="", ip="203.0.113.7", detail="",
                             user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36")
-    subject, body = notices.compose(policy().site_name, user, event, locale())
+    subject, body = notices.compose(policy().site_name, user, event, locale(), time_zone())
     return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]
 
 
@@ -205,15 +217,22 @@ def _entries():
         # Dashboard and Account
         E("dashboard", "Dashboard", "signed in", "account/dashboard.html", lambda: _signed_in()),
         E("account-not-set-up", "Account", "two-step not set up", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("none"), button_form=ButtonForm())),
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("none"), button_form=ButtonForm(), **_tz())),
         E("account-on", "Account", "two-step on", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm()),
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm(), **_tz()),
           flashes=(("info", messages.TWO_STEP_ON),)),
         E("account-off-until", "Account", "Off until a date", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), button_form=ButtonForm(),
+          lambda: _signed_in(tab="personal", user=_user(), button_form=ButtonForm(), **_tz(),
                              two_step=_two_step("off", now() + datetime.timedelta(days=p().off_max_days or 7)))),
+        E("account-time-zone-saved", "Account", "time zone chosen and saved", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm(),
+                             **_tz("America/Los_Angeles")),
+          flashes=(("info", messages.TIME_ZONE_SAVED),)),
+        E("account-time-zone-error", "Account", "time zone, error: not in the list", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm(),
+                             **_tz(error=text(messages.TIME_ZONE_UNKNOWN)))),
         E("account-off", "Account", "Off until Enable", "account/personal.html",
-          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("off"), button_form=ButtonForm())),
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("off"), button_form=ButtonForm(), **_tz())),
         E("activity", "Account", "security activity", "account/activity.html",
           lambda: _signed_in(tab="activity", user=_user(), **_events())),
         E("activity-empty", "Account", "security activity, empty", "account/activity.html",
@@ -295,15 +314,15 @@ def _entries():
           lambda: _signed_in(recovery_code=_sample_code(), site_name=p().site_name, next_url="/two-step/number")),
         # Errors and development pages
         E("error-400", "Error pages", "400 form expired (CSRF)", "errors/error.html",
-          lambda: _anonymous(status_code=400, message=text(CSRF_MESSAGE))),
+          lambda: _anonymous(status_code=400, message=text(CSRF_MESSAGE), request_id=None)),
         E("error-400-files", "Error pages", "400 a file sent in a text field", "errors/error.html",
-          lambda: _anonymous(status_code=400, message=text(FILES_MESSAGE))),
+          lambda: _anonymous(status_code=400, message=text(FILES_MESSAGE), request_id=None)),
         E("error-415", "Error pages", "415 not sent as a form", "errors/error.html",
-          lambda: _anonymous(status_code=415, message=text(MESSAGES[415]))),
+          lambda: _anonymous(status_code=415, message=text(MESSAGES[415]), request_id=None)),
         E("error-404", "Error pages", "404 not found", "errors/error.html",
-          lambda: _anonymous(status_code=404, message=text(MESSAGES[404]))),
+          lambda: _anonymous(status_code=404, message=text(MESSAGES[404]), request_id=None)),
         E("error-429", "Error pages", "429 too many attempts", "errors/error.html",
-          lambda: _anonymous(status_code=429, message=text(MESSAGES[429]))),
+          lambda: _anonymous(status_code=429, message=text(MESSAGES[429]), request_id=None)),
         E("error-500", "Error pages", "500 our side", "errors/error.html",
           lambda: _anonymous(status_code=500, message=text(UNEXPECTED_MESSAGE), request_id="3f2a9c0d1e4b5a67")),
         # Help articles

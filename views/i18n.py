@@ -9,9 +9,11 @@ Which language a request gets, first match wins:
 
 The rules (accounts/, twostep/) never translate: their errors carry a
 message id and parameters, and `error_text()` here turns them into the
-reader's language. Dates are formatted with Babel for the locale (in UTC,
-said so on the page) and phone numbers in the national format of the
-language's home region (JP for Japanese), masked as everywhere else.
+reader's language. Dates are formatted with Babel for the locale, in the
+reader's time zone (chosen on the Account page, else the site's TIME_ZONE;
+the zone is written after each time), and phone numbers in the national
+format of the language's home region (JP for Japanese), masked as everywhere
+else.
 """
 from flask import Blueprint, abort, current_app, redirect, request
 from flask_babel import Babel, get_locale, gettext, ngettext
@@ -88,14 +90,23 @@ def show_phone(e164, masked=False, region=_LANGUAGE_REGION):
     return format_phone(e164, home)
 
 
+def time_zone():
+    """The reader's time zone: the one chosen on the Account page, else the site's TIME_ZONE."""
+    try:
+        chosen = current_user.time_zone if current_user and current_user.is_authenticated else None
+    except Exception:  # e.g. the database is down while an error page is made
+        chosen = None
+    return chosen or current_app.config.get("TIME_ZONE") or "UTC"
+
+
 def when(moment):
-    """A UTC datetime as people of this language write it, e.g. 'Dec 5, 2026, 13:00' / '2026年12月5日 13:00'."""
-    return format_when(moment, locale())
+    """A stored (UTC) datetime in the reader's zone and language, e.g. 'Dec 5, 2026, 22:00 JST'."""
+    return format_when(moment, locale(), time_zone())
 
 
 def detail(text):
     """A security event's stored detail, in the reader's language (core/translations.py)."""
-    return event_detail(text, locale())
+    return event_detail(text, locale(), time_zone())
 
 
 def init_app(app):

@@ -13,11 +13,11 @@ from views.i18n import locale
 
 
 def register_security_mail(app):
-    notices.configure(app.config["SITE_NAME"])
+    notices.configure(app.config["SITE_NAME"], app.config["TIME_ZONE"])
 
     @app.before_request
     def _mail_context():
-        g.notice_token = notices.use(current_app.config["SITE_NAME"], locale)
+        g.notice_token = notices.use(current_app.config["SITE_NAME"], locale, current_app.config["TIME_ZONE"])
         if current_app.config.get("MAIL_QUEUE_THREAD"):
             current_app.extensions["mail_sender"].ensure_started()
 

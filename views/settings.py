@@ -67,7 +67,7 @@ def off():
         if until:
             return _done(text(messages.TWO_STEP_OFF_UNTIL, when=when(until)))
         return _done(text(messages.TWO_STEP_OFF))
-    return page("settings/off.html", form=form, off_days=policy().off_max_days)
+    return page("settings/off.html", form=form, off_days=policy().off_max_days, error=None)
 
 
 @bp.route("/unsubscribe", methods=["GET", "POST"])
@@ -86,7 +86,7 @@ def unsubscribe():
         session.pop("enable", None)
         session.pop("change", None)
         return _done(text(messages.TWO_STEP_REMOVED))
-    return page("settings/unsubscribe.html", form=form)
+    return page("settings/unsubscribe.html", form=form, error=None)
 
 
 @bp.route("/recovery-code", methods=["GET", "POST"])
@@ -104,9 +104,9 @@ def new_recovery_code():
         except Refused as error:
             return refused("settings/new_recovery_code.html", error, form=form, recovery_code=None)
         _after_change()
-        return page("settings/new_recovery_code.html", form=form, recovery_code=format_recovery_code(code),
+        return page("settings/new_recovery_code.html", form=form, error=None, recovery_code=format_recovery_code(code),
                     site_name=policy().site_name)
-    return page("settings/new_recovery_code.html", form=form, recovery_code=None)
+    return page("settings/new_recovery_code.html", form=form, recovery_code=None, error=None)
 
 
 @bp.route("/enable", methods=["GET", "POST"])
@@ -127,7 +127,7 @@ def enable():
         except Refused as error:
             return refused("settings/enable.html", error, **context)
         return go(url_for("two_step.settings.passcode", purpose="enable"))
-    return page("settings/enable.html", **context)
+    return page("settings/enable.html", error=None, **context)
 
 
 @bp.route("/number", methods=["GET", "POST"])

@@ -71,7 +71,7 @@ def _begin_second_step(user):
     session.clear()
     session["signin"] = token
     try:
-        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
+        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale(), user=user)
     except Refused as refused:
         # The screen still opens: it shows why, and Resend or Try another method.
         flash(error_text(refused), "error")
@@ -81,9 +81,7 @@ def _begin_second_step(user):
 @bp.post("/signout")
 def signout():
     """End this session on the server too: a replayed old cookie is anonymous."""
-    if current_user.is_authenticated:
-        events.record(current_user.id, "signout", **who())
-    accounts.end_session(session.get("sid"))
+    accounts.sign_out(session.get("sid"), current_user.id if current_user.is_authenticated else None, **who())
     logout_user()
     session.clear()
     flash(text(messages.SIGNED_OUT), "info")
@@ -108,7 +106,7 @@ _passcode_context = passcode_screen
 
 def _complete(challenge):
     """Inside the transaction that used the code: sign in, renewing the session."""
-    user = accounts.user_by_id(challenge.user_id)
+    user = challenge.user  # read with the challenge (twostep/challenges.find_challenge)
     start_signed_in_session(user)
     events.record(user.id, "signin", **who())
 
@@ -166,7 +164,7 @@ def recovery():
     if form.validate_on_submit():
         try:
             _, new_code = signin_rules.complete_with_recovery_code(
-                policy(), challenge, form.code.data, lambda: start_signed_in_session(accounts.user_by_id(challenge.user_id)),
+                policy(), challenge, form.code.data, lambda: start_signed_in_session(challenge.user),
                 **who())
         except Refused as error:
             return refused("signin/recovery.html", error, form=form)

@@ -87,7 +87,7 @@ def start():
         except Refused as error:
             return refused("settings/verify.html", error, **context)
         return go(url_for("two_step.step_up.passcode"))
-    return page("settings/verify.html", **context)
+    return page("settings/verify.html", error=None, **context)
 
 
 @bp.route("/passcode", methods=["GET", "POST"])

@@ -143,4 +143,16 @@ def tab(request, new_context, playwright, form_factor, javascript):
         context.clock.install()  # time still flows; tests may run it forward (countdowns)
     context.set_default_timeout(10_000)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name.removeprefix("test_")).strip("-")
-    return Tab(context.new_page(), name, form_factor, javascript)
+    tab = Tab(context.new_page(), name, form_factor, javascript)
+    yield tab
+    call = getattr(request.node, "rep_call", None)
+    if call is None or call.passed:
+        tab.finish()  # every journey ends with no console error and no CSP violation
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # the `tab` fixture checks the end of a journey only when its steps passed
+    return report

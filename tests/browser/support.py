@@ -46,11 +46,16 @@ def axe_source():
     return _axe_source
 
 
-# Init script (runs outside the page's CSP): make CSP violations console errors too.
+# Init script (runs outside the page's CSP): record every CSP violation event, also those Chromium
+# does not print, and make each a console error too. Captured on window: events at any element reach it.
 CSP_LISTENER = """
-document.addEventListener('securitypolicyviolation', function (e) {
-  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline'));
-});
+window.__cspViolations = [];
+window.addEventListener('securitypolicyviolation', function (e) {
+  const text = 'CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')
+    + ' (' + (e.sourceFile || '') + ':' + e.lineNumber + ')';
+  window.__cspViolations.push(text);
+  console.error(text);
+}, true);
 """
 
 # Interactive elements smaller than TAP x TAP. Links inside a sentence are exempt (WCAG 2.5.5 "Inline");
@@ -219,7 +224,17 @@ class Tab:
 
     def assert_no_problems(self):
         problems, self.problems = self.problems, []
+        if self.js and not self.page.is_closed():
+            # Violations recorded in the page since the last look (the listener keeps them per document).
+            problems += [p for p in self.page.evaluate("window.__cspViolations ? window.__cspViolations.splice(0) : []")
+                         if f"console error: {p}" not in "\n".join(problems)]
         assert not problems, "\n".join(problems)
+
+    def finish(self):
+        """After the journey: whatever happened since the last check (a late settle, a timer) fails it too."""
+        if not self.page.is_closed():
+            self.page.wait_for_timeout(100)  # htmx settles 20 ms after a swap
+        self.assert_no_problems()
 
     def assert_accessible(self, name):
         page = self.page
@@ -308,6 +323,10 @@ class Accounts:
         self.recovery_code = RECOVERY_RE.search(client.get("/two-step/recovery").get_data(as_text=True)).group(1)
         assert client.post("/two-step/confirm", data={"kept": "y"}).status_code == 303
         if state == "off":
+            # Off needs the step-up: the password again, then a passcode to the number.
+            assert client.post("/reauth", data={"password": self.PASSWORD}).status_code == 303
+            assert client.post("/two-step/verify").status_code == 303
+            assert client.post("/two-step/verify/passcode", data={"code": self.last_code()}).status_code == 303
             assert client.post("/two-step/off").status_code == 303
         return self
 

@@ -28,7 +28,7 @@ def test_switching_language_comes_back_to_the_page_shown(tab, accounts):
     tab.step(tab.click("button", "続ける"), "/two-step/phone", "電話番号を入力",
              wait_for=page.get_by_role("alert"))
     expect(page.get_by_role("alert")).to_have_text("この電話番号は無効です。番号と国番号をご確認ください。")
-    tab.problems.clear()  # the refusal's 422 is logged by Chromium as a failed resource load
+    tab.assert_error_announced("この電話番号は無効です", "電話番号")  # its 422, and only that, is expected
 
     tab.step(tab.click("link", "English", within=switcher), "/two-step/phone", "Enter your phone number",
              "wizard-phone-en", swapped=False)

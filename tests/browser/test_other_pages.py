@@ -20,7 +20,12 @@ def test_other_pages(tab, accounts):
              wait_for=page.get_by_role("table"))
 
     tab.open("/account", "Account")
-    tab.step(tab.click("link", "Change number"), "/two-step/number", "Change your phone number", "number")
+    tab.step(tab.click("link", "Change number"), "/reauth", "Confirm it is you")
+    tab.fill("Password", accounts.PASSWORD)
+    tab.step(tab.click("button", "Continue"), "/two-step/verify", "Confirm it is you")
+    tab.step(tab.click("button", "Send passcode"), "/two-step/verify/passcode", "Confirm it is you")
+    tab.fill("6-digit passcode", accounts.last_code())
+    tab.step(tab.click("button", "Continue"), "/two-step/number", "Change your phone number", "number")
     tab.fill("Phone number", "090-9999-" + accounts.phone[-4:])
     tab.step(tab.click("button", "Continue"), "/two-step/change/passcode", "Confirm your new phone number",
              "number-passcode")

@@ -1,4 +1,5 @@
-"""Off, Enable and Unsubscribe from the Account page, in a real browser.
+"""Off, Enable and Unsubscribe from the Account page, in a real browser, with the step-up they need
+(the password again, then a passcode to the number or the recovery code).
 
 Runs on a desktop window and a phone, with and without JavaScript.
 """
@@ -16,7 +17,20 @@ def test_off(tab, accounts):
     accounts.with_two_step("on")
     tab.sign_in_with_passcode(accounts)
     tab.step(tab.click("link", "Account"), ACCOUNT, "Account")
-    tab.step(tab.click("link", "Off"), "/two-step/off", "Turn two-step verification off for a while", "off")
+    # Signing in does not count: the password again, then a passcode sent to the number.
+    tab.step(tab.click("link", "Off"), "/reauth", "Confirm it is you")
+    tab.fill("Password", accounts.PASSWORD)
+    tab.step(tab.click("button", "Continue"), "/two-step/verify", "Confirm it is you", "step-up")
+    expect(page.locator("#main")).to_contain_text("This change needs a passcode too.")
+    tab.step(tab.click("button", "Send passcode"), "/two-step/verify/passcode", "Confirm it is you",
+             "step-up-passcode")
+    code = accounts.last_code()
+    tab.fill("6-digit passcode", wrong(code))
+    tab.step(tab.click("button", "Continue"), "/two-step/verify/passcode", "Confirm it is you",
+             wait_for=page.get_by_role("alert"))
+    tab.assert_error_announced("That passcode is not right.", "6-digit passcode")
+    tab.fill("6-digit passcode", code)
+    tab.step(tab.click("button", "Continue"), "/two-step/off", "Turn two-step verification off for a while", "off")
     tab.step(tab.click("button", "Off"), ACCOUNT, "Account",
              wait_for=page.get_by_text(re.compile(r"Two-step verification is off until")))
     expect(page.locator(".badge.off")).to_have_text("Off")
@@ -36,7 +50,10 @@ def test_enable(tab, accounts):
     tab.sign_in(accounts, to="/dashboard", heading="Dashboard")
     tab.step(tab.click("link", "Account"), ACCOUNT, "Account")
     expect(page.locator(".badge.off")).to_have_text("Off")
-    tab.step(tab.click("link", "Enable"), "/two-step/enable", "Enable two-step verification", "enable")
+    # Enable needs the password again (signing in does not count), not a passcode first: it sends one.
+    tab.step(tab.click("link", "Enable"), "/reauth", "Confirm it is you")
+    tab.fill("Password", accounts.PASSWORD)
+    tab.step(tab.click("button", "Continue"), "/two-step/enable", "Enable two-step verification", "enable")
     tab.step(tab.click("button", "Enable"), "/two-step/enable/passcode", "Enable two-step verification")
     expect(page.locator("#main")).to_contain_text("We sent a 6-digit passcode by SMS to +81 ••••••••")
     tab.check("enable-passcode")
@@ -69,7 +86,19 @@ def test_unsubscribe(tab, accounts, clock):
     tab.assert_error_announced("That password is not right.", "Password")
     tab.check("reauth-error")
     tab.fill("Password", accounts.PASSWORD)
-    tab.step(tab.click("button", "Continue"), "/two-step/unsubscribe", "Unsubscribe from two-step verification",
+    tab.step(tab.click("button", "Continue"), "/two-step/verify", "Confirm it is you")
+
+    # No phone at hand: "Try another method", the recovery code, which is replaced at once.
+    tab.step(tab.click("link", "Try another method"), "/two-step/verify/recovery", "Recovery code", "step-up-recovery")
+    tab.fill("Recovery code", "AAAA-BBBB-CCCC-DDDD")
+    tab.step(tab.click("button", "Continue"), "/two-step/verify/recovery", "Recovery code",
+             wait_for=page.get_by_role("alert"))
+    tab.assert_error_announced("That recovery code is not right.", "Recovery code")
+    tab.fill("Recovery code", accounts.recovery_code)
+    tab.step(tab.click("button", "Continue"), "/two-step/verify/recovery", "Your new recovery code",
+             "step-up-new-code", wait_for=page.locator("#recovery-code"))
+    assert page.locator("#recovery-code").inner_text().strip() != accounts.recovery_code
+    tab.step(tab.click("link", "Continue"), "/two-step/unsubscribe", "Unsubscribe from two-step verification",
              "unsubscribe")
 
     tab.step(tab.click("button", "Unsubscribe"), ACCOUNT, "Account",

@@ -4,6 +4,9 @@
 change it reports, and sent apart from requests (mail/sender.py). A frozen
 copy of the model, independent of models.py.
 
+`user.time_zone`: the IANA zone the user chose on the Account page (NULL:
+the site's TIME_ZONE).
+
 `auth_session.reauth_at` and `second_factor_at`: when this session last typed
 its password for a sensitive change (signing in does not count) and
 confirmed a passcode or the recovery code for one (NULL: never, or used up).
@@ -15,6 +18,7 @@ def up(migrator, db):
     migrator.migrate(
         migrator.add_column("auth_session", "reauth_at", DateTimeField(null=True)),
         migrator.add_column("auth_session", "second_factor_at", DateTimeField(null=True)),
+        migrator.add_column("user", "time_zone", CharField(max_length=64, null=True)),
     )
 
     class QueuedMail(Model):
@@ -39,5 +43,6 @@ def up(migrator, db):
 
 def down(migrator, db):
     migrator.migrate(migrator.drop_column("auth_session", "reauth_at"),
-                     migrator.drop_column("auth_session", "second_factor_at"))
+                     migrator.drop_column("auth_session", "second_factor_at"),
+                     migrator.drop_column("user", "time_zone"))
     db.execute_sql('DROP TABLE "queued_mail"')
