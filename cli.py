@@ -5,7 +5,10 @@
   users disable EMAIL          (also ends the account's sessions)
   users unthrottle EMAIL       (new browsers may try the password again at once)
   two-step status EMAIL        (state, masked number, Off-until date, lock; never the number or a code)
-  two-step reset EMAIL [--yes] (for a user who lost both phone and recovery code)
+  users set-password EMAIL     (asks for the new password; every session ends, the owner is mailed)
+  two-step reset EMAIL [--yes] [--print-link]
+                               (for a user who lost both phone and recovery code; forces a new password
+                                through a one-time link, e-mailed to the user or printed)
   db upgrade
   demo            (make run: create the demo account once and print it)
   purge           delete expired challenges, old SMS records, outbox messages, ended sessions
@@ -21,13 +24,13 @@ import os
 import secrets
 
 import click
-from flask import current_app
+from flask import current_app, url_for
 from flask.cli import AppGroup
 
 import accounts
 from mail import queue as mail_queue
 from models import User, db, migrate
-from accounts import notices
+from accounts import link_mail, notices
 from core import clock
 from twostep import settings as settings_rules
 from twostep import signin as signin_rules
@@ -50,7 +53,8 @@ def create_user(email, password, name):
     """Create an account."""
     name = name or email.split("@")[0]
     try:
-        user = accounts.create_user(current_app.extensions["password_hasher"], email, password, name)
+        # The operator vouches for the address: it counts as confirmed.
+        user = accounts.create_user(current_app.extensions["password_hasher"], email, password, name, verified=True)
     except accounts.AccountError as refused:
         raise click.ClickException(str(refused)) from None
     click.echo(f"Created account {user.email} (id {user.id}).")
@@ -125,12 +129,13 @@ def unthrottle_user(email):
 @two_step_cli.command("status")
 @click.argument("email")
 def two_step_status(email):
-    """Show an account's two-step verification: state, masked number, Off-until date, lock."""
+    """Show an account's two-step verification: state, masked number, authenticator app, Off-until date, lock."""
     user = _find_user(email)
     state = signin_rules.effective_state(user)
     click.echo(f"Account:   {user.email}{' (disabled)' if user.disabled else ''}")
     click.echo(f"Two-step:  {state}")
     click.echo(f"Number:    {mask_phone(user.phone) or '-'}")
+    click.echo(f"App:       {'added ' + _when(user.totp_added_at) if user.totp_secret else '-'}")
     if state == "off":
         until = signin_rules.off_until(user)
         click.echo(f"Off until: {_when(until) if until else 'Enable is clicked'}")
@@ -141,25 +146,71 @@ def two_step_status(email):
         click.echo(f"Lock:      not locked ({user.second_step_failures} wrong codes in a row)")
 
 
+def _link(path_endpoint, token):
+    """An absolute link for an e-mail or the terminal: PUBLIC_URL, else https://PUBLIC_HOST."""
+    base = current_app.config.get("PUBLIC_URL") or "https://" + current_app.config["PUBLIC_HOST"]
+    with current_app.test_request_context(base_url=base):
+        return base.rstrip("/") + url_for(path_endpoint, token=token)
+
+
 @two_step_cli.command("reset")
 @click.argument("email")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def two_step_reset(email, yes):
+@click.option("--print-link", is_flag=True,
+              help="Print the one-time new-password link for you to pass on, instead of e-mailing it.")
+def two_step_reset(email, yes, print_link):
     """Remove two-step verification for a user who lost both phone and recovery code.
 
-    Check who is asking first: this lets anyone with the password sign in.
-    The account's sessions end, the user is told by e-mail, and the change
-    is recorded as a security event made by an administrator.
+    Check who is asking first (README: "Before an administrator reset").
+    The old password stops working too: whoever asks must also own the
+    mailbox (the new-password link is e-mailed) or get the link from you
+    (--print-link). The account's sessions end, the user is told by e-mail,
+    and the change is recorded as a security event made by an administrator.
     """
     user = _find_user(email)
     if user.two_step == "none":
         raise click.ClickException(f"{user.email} has no two-step verification to reset.")
     if not yes:
-        click.confirm(f"Remove two-step verification from {user.email}? Anyone with its password can then sign in",
+        click.confirm(f"Remove two-step verification from {user.email} and make its password stop working?",
                       abort=True)
-    ended = _mail_after(lambda: settings_rules.reset_by_administrator(user))
+
+    def reset():
+        # One transaction: two-step verification goes, the old password stops working, and the
+        # new-password link (with its e-mail, unless it is printed) is made.
+        with db.atomic():
+            ended = settings_rules.reset_by_administrator(user)
+            link = _link("password.reset", accounts.require_new_password(user.id))
+            if not print_link:
+                link_mail.enqueue(user, "admin_reset", current_app.config["SITE_NAME"], link,
+                                  accounts.ADMIN_LINK_HOURS)
+        return ended, link
+
+    ended, link = _mail_after(reset)
     click.echo(f"Two-step verification removed from {user.email}; {ended} session(s) ended. "
-               "The user can sign in with the password and set it up again.")
+               "Its old password no longer signs in.")
+    if print_link:
+        click.echo(f"Give the user this one-time link to set a new password (valid {accounts.ADMIN_LINK_HOURS} "
+                   f"hours, works once):\n  {link}")
+    else:
+        click.echo(f"A one-time link to set a new password is e-mailed to {user.email} "
+                   "(`flask --app app mail status` shows whether it went).")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.password_option("--password", prompt="New password", help="The new password (asked for when not given).")
+def set_password(email, password):
+    """Set an account's password: every session ends and the owner is told by e-mail.
+
+    Two-step verification is unchanged: the next sign-in still asks for it.
+    """
+    user = _find_user(email)
+    try:
+        ended = _mail_after(lambda: accounts.set_password_by_administrator(
+            current_app.extensions["password_hasher"], user, password))
+    except accounts.AccountError as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"New password set for {user.email}; {ended} session(s) ended.")
 
 
 @db_cli.command("upgrade")
@@ -176,7 +227,8 @@ def demo():
     path = os.path.join(current_app.instance_path, "demo-account.txt")
     if not User.select().where(User.email == DEMO_EMAIL).exists():
         password = secrets.token_urlsafe(9)
-        accounts.create_user(current_app.extensions["password_hasher"], DEMO_EMAIL, password, "Demo User")
+        accounts.create_user(current_app.extensions["password_hasher"], DEMO_EMAIL, password, "Demo User",
+                             verified=True)
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
             handle.write(password)
     elif os.path.exists(path):

@@ -78,6 +78,13 @@ SETTINGS = [
     ("MAIL_PASSWORD", str, None, "SMTP password."),
     ("MAIL_FROM", str, None, "From address of security e-mails, e.g. beSTREAM <no-reply@example.com>. Required for smtp."),
     ("MAIL_TIMEOUT_SECONDS", int, 10, "Timeout of one SMTP conversation step, in seconds."),
+    ("EMAIL_VERIFICATION", bool, True, "1: sign-up mails a confirmation link, and two-step set-up waits until the "
+     "address is confirmed. 0: sign-up mails a welcome instead."),
+    ("PASSWORD_RESET_MINUTES", int, 30, "How long a \"Forgot password?\" link works (it works once)."),
+    ("PUBLIC_URL", str, None, "Start of the links in e-mails, e.g. https://example.com. Default: https://PUBLIC_HOST "
+     "(in debug: the address the browser used)."),
+    ("SUPPORT_CONTACT", str, None, "How users reach your support (an address, a URL or a phone number), shown on the "
+     "help page for a lost phone and recovery code."),
     ("LOG_FORMAT", str, "text", "text (one readable line per record) or json (one JSON object per line); "
      "both carry the request id."),
     ("METRICS_BIND", str, None, "host:port of a separate listener that serves only /metrics (Prometheus); "

@@ -16,6 +16,7 @@ from core.refusals import N_
 ARTICLES = {
     "two-step-verification": N_("How do I set up two-step verification?"),
     "two-step-verification-code": N_("Two-step verification code"),
+    "lost-phone-and-recovery-code": N_("Lost your phone and your recovery code?"),
 }
 
 

@@ -6,7 +6,8 @@ schema is owned by the numbered scripts in `migrations/`: `migrate()` applies
 the pending ones, on first start and on `flask --app app db upgrade`.
 
 Rows hold no plain secret: passwords and recovery codes are argon2 hashes,
-passcodes are keyed HMACs, session and verification tokens are SHA-256
+passcodes are keyed HMACs, authenticator-app secrets are sealed with
+AES-GCM (twostep/sealed.py), session and verification tokens are SHA-256
 digests of what the browser holds.
 """
 import contextlib
@@ -14,6 +15,7 @@ import fcntl
 import os
 
 from peewee import (
+    BigIntegerField,
     BooleanField,
     CharField,
     DatabaseProxy,
@@ -229,8 +231,21 @@ class User(BaseModel):
     # The recovery code used last and when: a replay of it is "already used", not a wrong guess.
     previous_recovery_hash = CharField(max_length=255, null=True)
     recovery_used_at = DateTimeField(null=True)
+    # When the owner followed the confirmation link (NULL: not confirmed), migration 0007.
+    email_verified_at = DateTimeField(null=True)
+    # One-time links made before the last password change are dead (accounts.py).
+    password_changed_at = DateTimeField(null=True)
+    # Set by an administrator reset: the old password no longer signs in; a one-time link sets a new one.
+    must_set_password = BooleanField(default=False)
     # The IANA time zone chosen on the Account page; None: the site's TIME_ZONE (migration 0011).
     time_zone = CharField(max_length=64, null=True)
+    # An authenticator app (migration 0009): its secret sealed with a key derived from
+    # SECRET_KEY (twostep/sealed.py), the last time step accepted (a code works once),
+    # when it was added; and the method the last sign-in used ('sms', 'totp').
+    totp_secret = TextField(null=True)
+    totp_step = BigIntegerField(null=True)
+    totp_added_at = DateTimeField(null=True)
+    second_step_method = CharField(max_length=8, null=True)
 
     # Flask-Login's user protocol.
     is_active = property(lambda self: not self.disabled)
@@ -280,6 +295,8 @@ class Challenge(BaseModel):
     finished_at = DateTimeField(null=True)
     # Wrong codes (passcodes and recovery codes) in this verification; it ends at LOCKOUT_FAILURES (0006).
     failures = IntegerField(default=0)
+    # purpose "totp": the sealed secret of an authenticator app being set up (migration 0009).
+    secret = TextField(null=True)
 
 
 class SmsRecord(BaseModel):
@@ -338,6 +355,25 @@ class MailMessage(BaseModel):
     subject = CharField(max_length=255)
     body = TextField()
     created_at = DateTimeField(default=utcnow)
+
+
+class AccountToken(BaseModel):
+    """A one-time link sent by e-mail: a password reset or an e-mail confirmation.
+
+    Only the SHA-256 digest of the token is stored; a link works once, until
+    `expires_at`, and a reset link made before the password last changed is
+    dead (accounts.py checks both).
+    """
+
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    purpose = CharField(max_length=16)  # reset | verify
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("user", "purpose", "created_at"), False),)
 
 
 class QueuedMail(BaseModel):
@@ -404,4 +440,4 @@ class RateLimitCounter(BaseModel):
 
 
 ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, QueuedMail, HelpVote,
-              PasswordThrottle, RateLimitCounter]
+              AccountToken, PasswordThrottle, RateLimitCounter]

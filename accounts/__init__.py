@@ -4,7 +4,13 @@ Passwords are argon2id hashes (argon2-cffi), rehashed at sign-in when the
 operator changes the cost settings. A signed-in browser is an AuthSession
 row; the cookie only carries a random token naming it, so signing out or
 revoking a row really ends that session (checklist item 24).
+
+One-time links (password reset, e-mail confirmation) are AccountToken rows:
+a random token goes into the e-mail, only its SHA-256 digest is stored, it
+works once and until it expires, and a reset link made before the password
+last changed is dead, whichever way the password changed (docs/accounts.md).
 """
+import collections
 import datetime
 import logging
 import hashlib
@@ -13,12 +19,12 @@ import unicodedata
 
 from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
-from peewee import fn
+from peewee import IntegrityError, fn
 
 from peewee import SQL
 
 from core.addresses import is_one_address  # the one definition of an address the app will mail
-from models import AuthSession, PasswordThrottle, Prepared, User, db, is_sqlite
+from models import AccountToken, AuthSession, Challenge, PasswordThrottle, Prepared, SecurityEvent, User, db, is_sqlite
 from accounts import events
 from core import clock
 from core.tokens import new_token, token_digest
@@ -40,6 +46,17 @@ PASSWORD_TOO_SHORT = N_("Choose a password of at least %(num)d characters.")
 PASSWORD_TOO_LONG = N_("Choose a password of at most %(num)d characters.")
 EMAIL_TAKEN = N_("An account with this email already exists.")
 NO_SUCH_ACCOUNT = N_("No account with the email %(email)s.")  # operator tools (cli.py)
+CURRENT_PASSWORD_WRONG = N_("Your current password is not right.")
+PASSWORD_UNCHANGED = N_("Choose a password different from your current one.")
+LINK_INVALID = N_("This link has expired or has already been used. Ask for a new one.")
+
+# How long a one-time link works. A reset link: 30 minutes (PASSWORD_RESET_MINUTES); the link an
+# administrator reset sends or prints: a day, so the operator can pass it on.
+VERIFY_LINK_HOURS = 24
+ADMIN_LINK_HOURS = 24
+# At most this many links of one kind mailed to one account per hour: a form that mails must not
+# become a way to flood someone's mailbox.
+LINKS_PER_HOUR = 3
 
 
 class AccountError(Refused):
@@ -88,19 +105,61 @@ def check_new_password(password):
     return password
 
 
-def create_user(hasher, email, password, name, *, ip="", user_agent="", locale=None):
-    """Create an account (`locale`: the language chosen with the switcher, or None); raise AccountError for bad input or a taken email."""
+def create_user(hasher, email, password, name, *, ip="", user_agent="", locale=None, verified=False):
+    """Create an account (`locale`: the language chosen with the switcher, or None); raise AccountError for bad input or a taken email.
+
+    `verified`: the e-mail address is taken as confirmed (accounts an operator makes with the CLI).
+    """
     email = read_email(email)
     name = read_name(name)
     check_new_password(password)
     password_hash = hasher.hash(password)
+    now = clock.now()
     with db.atomic():
         if User.select().where(User.email == email).exists():
             raise AccountError(EMAIL_TAKEN)
-        user = User.create(email=email, name=name, password_hash=password_hash, created_at=clock.now(),
-                           locale=locale)
+        user = User.create(email=email, name=name, password_hash=password_hash, created_at=now,
+                           locale=locale, email_verified_at=now if verified else None)
         events.record(user.id, "signup", ip=ip, user_agent=user_agent)
     return user
+
+
+# What sign-up did: `created` a new account (with the confirmation link's `token`, or None), or not.
+SignUp = collections.namedtuple("SignUp", "user created token")
+
+
+def sign_up(hasher, email, password, name, *, ip="", user_agent="", locale=None, verification=True, mail=None):
+    """Sign-up that says the same thing whether or not the address already has an account.
+
+    Returns a SignUp: the new account and its confirmation link's token
+    (None when `verification` is off), or the existing account after
+    recording a "signup_attempt" event, which mails its owner (at most once an
+    hour). `mail(user, token)` queues the confirmation link's e-mail with
+    the link. Both paths hash the password, so they take the same time. Raises
+    AccountError only for input that is wrong whoever owns the address.
+    """
+    email = read_email(email)
+    read_name(name)
+    check_new_password(password)
+    existing = User.get_or_none(User.email == email)
+    if existing is None:
+        try:
+            user = create_user(hasher, email, password, name, ip=ip, user_agent=user_agent, locale=locale)
+        except (AccountError, IntegrityError) as refused:
+            if isinstance(refused, AccountError) and refused.msgid != EMAIL_TAKEN:
+                raise
+            existing = User.get(User.email == email)  # a sign-up in parallel won the race
+        else:
+            token = issue_link(user, "verify", hours=VERIFY_LINK_HOURS, mail=mail) if verification else None
+            return SignUp(user, True, token)
+    hasher.hash(password)  # the time a new account takes
+    since = clock.now() - datetime.timedelta(hours=1)
+    with db.atomic():
+        recent = (SecurityEvent.select().where(SecurityEvent.user == existing.id, SecurityEvent.kind == "signup_attempt",
+                                               SecurityEvent.created_at > since).exists())
+        if not recent:
+            events.record(existing.id, "signup_attempt", ip=ip, user_agent=user_agent)
+    return SignUp(existing, False, None)
 
 
 # The queries every sign-in runs, built once (models.Prepared).
@@ -420,3 +479,179 @@ def record_password_failure(policy, email):
 def clear_password_failures(policy, email):
     with db.atomic():
         PasswordThrottle.delete().where(PasswordThrottle.key == throttle_key(policy.passcode_key, email)).execute()
+
+
+# One-time links -------------------------------------------------------------------------------
+
+
+def issue_link(user, purpose, *, minutes=0, hours=0, mail=None):
+    """A new one-time link's token for `purpose` ("reset" or "verify"); only its digest is stored.
+
+    `mail(user, token)` queues its e-mail inside the same transaction. None
+    when LINKS_PER_HOUR links of this kind were already made for the account
+    in the last hour (the caller then says the same thing and nothing is mailed).
+    """
+    now = clock.now()
+    token = new_token()
+    with db.atomic():
+        made = (AccountToken.select().where(AccountToken.user == user.id, AccountToken.purpose == purpose,
+                                            AccountToken.created_at > now - datetime.timedelta(hours=1)).count())
+        if made >= LINKS_PER_HOUR:
+            return None
+        AccountToken.create(token_hash=token_digest(token), user=user.id, purpose=purpose, created_at=now,
+                            expires_at=now + datetime.timedelta(minutes=minutes, hours=hours))
+        if mail is not None:
+            mail(user, token)
+    return token
+
+
+def find_link(token, purpose):
+    """The live AccountToken for a link's token (with its user), or None.
+
+    Dead: unknown, used, expired, the account disabled, or (a reset link)
+    made before the password last changed.
+    """
+    if not token or len(token) > 100:
+        return None
+    now = clock.now()
+    row = (AccountToken.select(AccountToken, User).join(User)
+           .where(AccountToken.token_hash == token_digest(token), AccountToken.purpose == purpose,
+                  AccountToken.used_at.is_null(), AccountToken.expires_at > now, User.disabled == False)  # noqa: E712
+           .first())
+    if row is None:
+        return None
+    changed = row.user.password_changed_at
+    if purpose == "reset" and changed is not None and row.created_at < changed:
+        return None
+    return row
+
+
+def _use_link(row):
+    """Use the link up; True for the one request that did (a double submit loses)."""
+    return bool(AccountToken.update(used_at=clock.now())
+                .where(AccountToken.id == row.id, AccountToken.used_at.is_null()).execute())
+
+
+def request_password_reset(raw_email, minutes, mail=None):
+    """(user, token) for "Forgot password?", or None: no such active account, or too many links this hour.
+
+    `mail(user, token)` queues the link's e-mail with it. The caller answers the same in every case.
+    """
+    try:
+        email = read_email(raw_email)
+    except AccountError:
+        return None
+    user = User.get_or_none(User.email == email, User.disabled == False)  # noqa: E712
+    if user is None:
+        return None
+    token = issue_link(user, "reset", minutes=minutes, mail=mail)
+    return (user, token) if token else None
+
+
+def _set_password(hasher, user_id, password):
+    """The password changes (caller's transaction): every reset link made before now is dead."""
+    now = clock.now()
+    User.update(password_hash=hasher.hash(password), password_changed_at=now, must_set_password=False).where(
+        User.id == user_id).execute()
+    AccountToken.update(used_at=now).where(AccountToken.user == user_id, AccountToken.purpose == "reset",
+                                           AccountToken.used_at.is_null()).execute()
+
+
+def _end_sessions_and_sign_ins(user_id, keep_token=None):
+    """End the account's sessions (but the one holding `keep_token`) and its pending sign-ins."""
+    now = clock.now()
+    Challenge.update(finished_at=now).where(Challenge.user == user_id, Challenge.purpose == "signin",
+                                            Challenge.finished_at.is_null()).execute()
+    query = AuthSession.update(revoked_at=now).where(AuthSession.user == user_id, AuthSession.revoked_at.is_null())
+    if keep_token:
+        query = query.where(AuthSession.token_hash != token_digest(keep_token))
+    return query.execute()
+
+
+def reset_password(hasher, token, password, *, ip="", user_agent=""):
+    """Set a new password with a reset link; return the user. AccountError for a dead link or a bad password.
+
+    In one transaction: the link is used up, the password changes (which kills
+    every other reset link), every session and pending sign-in of the account
+    ends, the address counts as confirmed (the link reached it), and
+    "password_reset" is recorded, which mails the owner. Two-step
+    verification is untouched: the next sign-in still asks for it.
+    """
+    check_new_password(password)
+    row = find_link(token, "reset")
+    if row is None:
+        raise AccountError(LINK_INVALID)
+    with db.atomic():
+        if not _use_link(row):
+            raise AccountError(LINK_INVALID)
+        _set_password(hasher, row.user_id, password)
+        User.update(email_verified_at=clock.now()).where(User.id == row.user_id,
+                                                          User.email_verified_at.is_null()).execute()
+        _end_sessions_and_sign_ins(row.user_id)
+        events.record(row.user_id, "password_reset", ip=ip, user_agent=user_agent)
+    return User.get_by_id(row.user_id)
+
+
+def change_password(hasher, user, current, password, *, keep_token, ip="", user_agent=""):
+    """Change the password with the current one; the other sessions end. AccountError when refused."""
+    try:
+        hasher.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        raise AccountError(CURRENT_PASSWORD_WRONG) from None
+    check_new_password(password)
+    if password == current:
+        raise AccountError(PASSWORD_UNCHANGED)
+    with db.atomic():
+        _set_password(hasher, user.id, password)
+        ended = _end_sessions_and_sign_ins(user.id, keep_token=keep_token)
+        events.record(user.id, "password_changed", ip=ip, user_agent=user_agent)
+    return ended
+
+
+def set_password_by_administrator(hasher, user, password):
+    """`flask users set-password`: a new password, every session ends, the owner is mailed."""
+    check_new_password(password)
+    with db.atomic():
+        _set_password(hasher, user.id, password)
+        ended = _end_sessions_and_sign_ins(user.id)
+        events.record(user.id, "password_set", actor=events.ADMINISTRATOR)
+    return ended
+
+
+def require_new_password(user_id):
+    """After an administrator reset: the old password stops working; returns the one-time link's token.
+
+    Call it inside the reset's transaction. The link works for ADMIN_LINK_HOURS
+    (no hourly cap: the operator asked for it).
+    """
+    now = clock.now()
+    token = new_token()
+    User.update(must_set_password=True).where(User.id == user_id).execute()
+    AccountToken.create(token_hash=token_digest(token), user=user_id, purpose="reset", created_at=now,
+                        expires_at=now + datetime.timedelta(hours=ADMIN_LINK_HOURS))
+    return token
+
+
+def request_confirmation(user, mail=None):
+    """A new confirmation link's token for an unconfirmed address, or None (confirmed, or too many this hour)."""
+    if user.email_verified_at is not None:
+        return None
+    return issue_link(user, "verify", hours=VERIFY_LINK_HOURS, mail=mail)
+
+
+def confirm_email(token, *, ip="", user_agent=""):
+    """Mark the address confirmed with a confirmation link; return the user. AccountError for a dead link."""
+    row = find_link(token, "verify")
+    if row is None:
+        raise AccountError(LINK_INVALID)
+    with db.atomic():
+        if not _use_link(row):
+            raise AccountError(LINK_INVALID)
+        User.update(email_verified_at=clock.now()).where(User.id == row.user_id,
+                                                          User.email_verified_at.is_null()).execute()
+        events.record(row.user_id, "email_verified", ip=ip, user_agent=user_agent)
+    return User.get_by_id(row.user_id)
+
+
+def email_confirmed(user):
+    return user.email_verified_at is not None

@@ -30,6 +30,13 @@ LABELS = {
     "reauth_failed": N_("Wrong password when confirming a change"),
     "two_step_reset": N_("Two-step verification reset by an administrator"),
     "account_disabled": N_("Account disabled by an administrator"),
+    "password_changed": N_("Password changed"),
+    "password_reset": N_("Password reset with an e-mailed link"),
+    "password_set": N_("Password set by an administrator"),
+    "signup_attempt": N_("Someone tried to sign up with this e-mail address"),
+    "email_verified": N_("E-mail address confirmed"),
+    "totp_added": N_("Authenticator app added"),
+    "totp_removed": N_("Authenticator app removed"),
 }
 
 # Built once (models.Prepared): every sign-in and sign-out records an event.
@@ -41,7 +48,9 @@ ADMINISTRATOR = "administrator"
 
 # The changes the user is told about by e-mail (accounts/notices.py).
 MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
-          "recovery_code_new", "signin_recovery", "two_step_reset", "second_step_failed", "second_step_locked"}
+          "recovery_code_new", "signin_recovery", "two_step_reset", "totp_added", "totp_removed",
+          "password_changed", "password_reset", "password_set", "signup_attempt", "second_step_failed",
+          "second_step_locked"}
 
 
 def record(user_id, kind, *, ip="", user_agent="", detail="", actor="", mail=True):

@@ -2,9 +2,9 @@
 
 Written for the events in `events.MAILED` (turned on, Enable, Off,
 Unsubscribe, a number change, a new recovery code, a recovery code used to
-sign in, a reset by an administrator), with the time, browser and IP of the
-change. They never hold a code or a full phone number (numbers are masked to
-their last 2 digits).
+sign in, a reset by an administrator, an authenticator app added or
+removed), with the time, browser and IP of the change. They never hold a
+code or a full phone number (numbers are masked to their last 2 digits).
 
 How: `events.record()` runs inside the transaction that makes the change and
 calls `queue_notice()`, which writes the e-mail to the mail queue in that
@@ -55,9 +55,34 @@ MESSAGES = {
                            N_("After too many wrong passcodes following a correct password, passcodes for your "
                               "%(site)s account are locked for a while. You can still sign in with your "
                               "recovery code.")),
+    "totp_added": (N_("An authenticator app was added"),
+                   N_("An authenticator app was added to your %(site)s account. Its codes now complete "
+                      "a sign-in, beside the SMS passcode.")),
+    "totp_removed": (N_("The authenticator app was removed"),
+                     N_("The authenticator app was removed from your %(site)s account. Its codes no "
+                        "longer complete a sign-in.")),
     "two_step_reset": (N_("Two-step verification was reset by an administrator"),
                        N_("An administrator of %(site)s removed two-step verification from your account, "
-                          "and signed out all its sessions. You can sign in with your password and set it up again.")),
+                          "and signed out all its sessions. Your old password no longer works: set a new one "
+                          "with the one-time link you get in a separate e-mail or from the administrator, "
+                          "then set up two-step verification again.")),
+    "password_changed": (N_("Your password was changed"),
+                         N_("The password of your %(site)s account was changed. Your other sessions were signed out.")),
+    "password_reset": (N_("Your password was reset"),
+                       N_("The password of your %(site)s account was reset with a link sent to this address. "
+                          "Every session was signed out. Two-step verification is unchanged.")),
+    "password_set": (N_("Your password was set by an administrator"),
+                     N_("An administrator of %(site)s set a new password for your account. "
+                        "Every session was signed out.")),
+    "signup_attempt": (N_("Someone tried to sign up with your address"),
+                       N_("Someone tried to create a %(site)s account with this e-mail address, which already has one. "
+                          "Nothing was changed on your account.")),
+}
+
+# Advice that replaces ADVICE for some kinds.
+KIND_ADVICE = {
+    "signup_attempt": N_("If it was you: sign in with your password, or use \"Forgot password?\" on the sign-in "
+                         "page.\nIf it was not you, there is nothing to do."),
 }
 
 ADVICE = N_("If this was you, there is nothing to do.\n"
@@ -130,7 +155,7 @@ def compose(site_name, user, event, locale="en", time_zone="UTC"):
     if user.phone and event.kind in ("two_step_on", "two_step_enabled"):
         phone = mask_phone(user.phone, HOME_REGION.get(str(locale)))
         lines.append(t.gettext("Passcodes go to: %(phone)s") % {"phone": phone})
-    lines += ["", t.gettext(ADVICE) % {"site": site_name}, "", f"-- {site_name}"]
+    lines += ["", t.gettext(KIND_ADVICE.get(event.kind, ADVICE)) % {"site": site_name}, "", f"-- {site_name}"]
     return t.gettext("%(site)s: %(subject)s") % {"site": site_name, "subject": t.gettext(subject)}, \
         "\n".join(lines) + "\n"
 

@@ -4,8 +4,9 @@
     .venv/bin/python bench/memory.py --seconds 3     # quicker
 
 For each server shape (workers x threads) it starts the production server
-(gunicorn -c gunicorn.conf.py, SQLite, the app's own argon2 settings unless
---argon2-memory is given), lets it settle, and reads from /proc:
+(gunicorn -c gunicorn.conf.py, SQLite, the Vonage sender as in production,
+the app's own argon2 settings unless --argon2-memory is given), lets it
+settle, and reads from /proc:
   - idle: the master's and each worker's RSS and PSS (PSS shares the pages
     the master and its forked workers have in common, so PSS adds up);
   - busy: every thread of every worker checking a password at once (POST
@@ -81,8 +82,10 @@ def measure(workers, threads, seconds, argon2_memory):
     directory = tempfile.mkdtemp(prefix="bestream-sizing-")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "FLASK_"))}
+    # The Vonage sender, as in production (its SDK is part of a worker's memory); these sign-ins send no SMS.
     env.update(DATABASE_URL=f"sqlite:///{directory}/app.sqlite3", SECRET_KEY=SECRET_KEY,
-               SESSION_COOKIE_SECURE="0", SMS_BACKEND="outbox", SMS_OUTBOX_IN_PRODUCTION="1",
+               SESSION_COOKIE_SECURE="0", SMS_BACKEND="vonage", VONAGE_API_KEY="bench", VONAGE_API_SECRET="bench",
+               VONAGE_FROM="beSTREAM",
                RATELIMIT_SIGNIN="1000000 per minute", WEB_CONCURRENCY=str(workers),
                GUNICORN_THREADS=str(threads), GUNICORN_BIND=f"127.0.0.1:{port}")
     if argon2_memory:

@@ -5,7 +5,8 @@ row's `created_at` default (models.utcnow) reads it too. Tests use
 `advance()` (through the `clock` fixture) instead of sleeping, `set()` to
 run at a chosen hour of the day, whatever the machine's clock says, and
 `freeze()` where a test checks a limit to the second (a slow machine must not
-move it).
+move it) or a rule depends on the exact moment (an authenticator app's
+30-second time steps).
 """
 import datetime
 
@@ -21,6 +22,8 @@ def _wall():
 
 def now():
     """Naive UTC time, as stored in the database."""
+    if _frozen is not None:
+        return _frozen + _offset
     return _wall() + _offset
 
 
@@ -32,14 +35,19 @@ def advance(seconds):
 
 def set(moment):  # noqa: A001 - clock.set(...) reads naturally at the call site
     """Make `now()` read the naive-UTC `moment` from here on; the clock keeps running (tests only)."""
-    global _offset
+    global _offset, _frozen
+    _frozen = None
     _offset = moment - _wall()
 
 
-def freeze():
-    """Stop the clock where it is; only advance() and set() move it from here on (tests only)."""
-    global _frozen
-    _frozen = _wall()
+def freeze(moment=None):
+    """Stop the clock where it is, or at the naive-UTC `moment`; only advance() and set() move it
+    from here on (tests only)."""
+    global _frozen, _offset
+    if moment is None:
+        _frozen = _wall()
+    else:
+        _frozen, _offset = moment, datetime.timedelta(0)
 
 
 def reset():

@@ -108,6 +108,8 @@ class MailSender:
             self._wake.clear()
             try:
                 self.send_due()
-            except Exception:  # e.g. the database is down for a moment: try again at the next poll
-                log.exception("mail queue: could not read the queue")
+            except Exception as error:  # e.g. the database is down for a moment: try again at the next poll
+                # One line, no traceback: an outage would otherwise fill the log every POLL_SECONDS.
+                log.error("mail queue: could not read the queue (%s: %s); trying again in %s s",
+                          type(error).__name__, str(error).splitlines()[0][:200] if str(error) else "", POLL_SECONDS)
             self._wake.wait(POLL_SECONDS)

@@ -174,15 +174,80 @@ def outbox(app):
     return Outbox(app)
 
 
+LINK_RE = re.compile(r"https?://[^/\s]+(/[\w/.-]*\?token=[\w-]+)")
+
+
+class Mailbox:
+    """What the outbox mailer 'delivered' (MAIL_BACKEND=outbox): [(to, subject, body)], oldest first.
+
+    With `app`, the mail queue is sent first, as the sender thread would (tests run without it).
+    """
+
+    def __init__(self, app=None):
+        self.app = app
+
+    def messages(self, to=None):
+        from models import MailMessage, db
+
+        if self.app is not None:
+            deliver_mail(self.app)
+        with db.connection_context():
+            query = MailMessage.select().order_by(MailMessage.id)
+            if to:
+                query = query.where(MailMessage.to == to)
+            return [(m.to, m.subject, m.body) for m in query]
+
+    def last_link(self, to, path):
+        """The path and query of the newest link to `path` mailed to `to` (the test client needs no host)."""
+        for _to, _subject, body in reversed(self.messages(to)):
+            for link in LINK_RE.findall(body):
+                if link.startswith(path + "?"):
+                    return link
+        raise AssertionError(f"no {path} link was mailed to {to}")
+
+
+@pytest.fixture
+def mailbox(app):
+    return Mailbox(app)
+
+
 class Auth:
     """Signs up, signs in and sets up two-step verification through the real pages."""
 
-    def __init__(self, client, outbox):
+    def __init__(self, client, outbox, mailbox=None):
         self.client = client
         self.outbox = outbox
+        self.mailbox = mailbox or Mailbox(client.application)
 
     def signup(self, email="ann@example.com", password="correct horse", name="Ann"):
+        """Sign up, follow the confirmation link from the mail, and sign in (as a person would)."""
+        response = self.register(email, password, name)
+        self.confirm_email(email)
+        response = self.signin(email, password)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+    def operator_account(self, email="ann@example.com", password="correct horse", name="Ann"):
+        """An account made by an operator (`flask users create`): its address counts as confirmed and
+        nothing is mailed; then sign in. For tests about other mail."""
+        runner = self.client.application.test_cli_runner()
+        result = runner.invoke(args=["users", "create", email, "--password", password, "--name", name])
+        assert result.exit_code == 0, result.output
+        response = self.signin(email, password)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+    def register(self, email="ann@example.com", password="correct horse", name="Ann"):
+        """Only the sign-up form: the same answer for every address."""
         response = self.client.post("/signup", data={"email": email, "password": password, "name": name})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        assert response.headers["Location"].endswith("/signup/sent")
+        return response
+
+    def confirm_email(self, email="ann@example.com"):
+        """Open the newest confirmation link mailed to `email` and press Confirm."""
+        assert self.client.get(self.mailbox.last_link(email, "/email/confirm")).status_code == 303
+        response = self.client.post("/email/confirm", data={})
         assert response.status_code == 303, response.get_data(as_text=True)
         return response
 
@@ -219,8 +284,8 @@ class Auth:
 
 
 @pytest.fixture
-def auth(client, outbox):
-    return Auth(client, outbox)
+def auth(client, outbox, mailbox):
+    return Auth(client, outbox, mailbox)
 
 
 def pytest_configure(config):

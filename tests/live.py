@@ -201,6 +201,25 @@ class Records:
         assert codes, "no SMS was sent"
         return codes[-1]
 
+    def mail_link(self, email, path):
+        """The path and query of the newest `path` link mailed to `email` (the outbox mailer's table)."""
+        from conftest import LINK_RE
+        from models import MailMessage
+
+        # The server's sender thread sends the queue a moment after the request: wait for it.
+        deadline = time.monotonic() + 15
+        while True:
+            with self.database.connection_context():
+                bodies = [m.body for m in MailMessage.select().where(MailMessage.to == email)
+                          .order_by(MailMessage.id.desc())]
+            for body in bodies:
+                for link in LINK_RE.findall(body):
+                    if link.startswith(path + "?"):
+                        return link
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {path} link was mailed to {email}")
+            time.sleep(0.05)
+
     def user(self, email):
         from models import User
 
@@ -222,9 +241,16 @@ class Records:
                         .where(User.email == email, Challenge.purpose == "signin").order_by(Challenge.id))
 
 
-def sign_up(browser, email, password=PASSWORD, name="Ann"):
+def sign_up(browser, records, email, password=PASSWORD, name="Ann"):
+    """Sign up, open the confirmation link from the mail outbox, press Confirm, and sign in."""
     browser.get("/signup")
     response = browser.post("/signup", {"email": email, "password": password, "name": name})
+    assert response.status_code == 303, response.text[:2000]
+    assert browser.get(records.mail_link(email, "/email/confirm")).status_code == 303
+    browser.get("/email/confirm")
+    assert browser.post("/email/confirm").status_code == 303
+    browser.get("/signin")
+    response = browser.post("/signin", {"email": email, "password": password})
     assert response.status_code == 303, response.text[:2000]
     browser.get("/dashboard")  # the new session's CSRF token
     return response
@@ -248,7 +274,7 @@ def sign_out(browser):
 def enrolled_account(base_url, records, email, phone, phone_e164):
     """A new account with two-step verification on, signed out. Returns its recovery code."""
     browser = Browser(base_url)
-    sign_up(browser, email)
+    sign_up(browser, records, email)
     recovery = enrol(browser, records, phone, phone_e164)
     sign_out(browser)
     return recovery

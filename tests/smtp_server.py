@@ -94,8 +94,15 @@ class SmtpServer:
                 kwargs.update(tls_context=context, require_starttls=True)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
+    # An app whose mail queue is sent (as its sender thread would) before `messages` is read.
+    app = None
+
     @property
     def messages(self):
+        if self.app is not None:
+            from conftest import deliver_mail
+
+            deliver_mail(self.app)
         return self.handler.messages
 
     def __enter__(self):
@@ -104,6 +111,31 @@ class SmtpServer:
 
     def __exit__(self, *exc):
         self.controller.stop()
+
+
+class SmtpMailbox:
+    """The conftest Mailbox interface over what a SmtpServer received: [(to, subject, body)], oldest first."""
+
+    def __init__(self, server, app=None):
+        self.server = server
+        self.app = app
+
+    def messages(self, to=None):
+        if self.app is not None:
+            from conftest import deliver_mail
+
+            deliver_mail(self.app)
+        return [(", ".join(m["to"]), str(m["message"]["Subject"]), m["body"]) for m in self.server.messages
+                if to is None or m["to"] == [to]]
+
+    def last_link(self, to, path):
+        from conftest import LINK_RE
+
+        for _to, _subject, body in reversed(self.messages(to)):
+            for link in LINK_RE.findall(body):
+                if link.startswith(path + "?"):
+                    return link
+        raise AssertionError(f"no {path} link was mailed to {to}")
 
 
 class SilentSmtpServer:

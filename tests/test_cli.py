@@ -3,6 +3,8 @@
 What an operator sees (messages, exit codes) and what the account then
 feels (sessions ended, two-step verification gone, the security record).
 """
+import re
+
 import pytest
 from conftest import PHONE_E164
 
@@ -113,9 +115,17 @@ def test_two_step_reset_removes_it_ends_sessions_and_is_recorded(cli, auth, clie
     result = cli("two-step", "reset", "ann@example.com", "--yes")
     assert result.exit_code == 0, result.output
     assert "Two-step verification removed from ann@example.com; 1 session(s) ended." in result.output
+    assert "A one-time link to set a new password is e-mailed to ann@example.com" in result.output
+    assert "token=" not in result.output  # e-mailed, not printed
     assert client.get("/dashboard").status_code == 302
-    # The password alone signs in now; the account page offers "To enable" again.
+    # Whoever knows the old password gets nothing: it no longer signs in.
     response = auth.signin()
+    assert response.status_code == 422
+    assert "An administrator reset your account" in response.get_data(as_text=True)
+    # The owner sets a new password with the mailed link, then signs in and can set up a new phone.
+    assert client.get(auth.mailbox.last_link("ann@example.com", "/password/reset")).status_code == 303
+    assert client.post("/password/reset", data={"password": "a new password"}).status_code == 303
+    response = auth.signin(password="a new password")
     assert response.headers["Location"].endswith("/dashboard")
     assert "To enable" in client.get("/account").get_data(as_text=True)
     activity = client.get("/account/activity").get_data(as_text=True)
@@ -128,11 +138,51 @@ def test_two_step_reset_removes_it_ends_sessions_and_is_recorded(cli, auth, clie
     assert event.actor == "administrator"
     user = _row(User.select())
     assert (user.two_step, user.phone, user.recovery_hash) == ("none", None, None)
-    mail = _row(MailMessage.select().where(MailMessage.subject.contains("reset")))
+    mail = _row(MailMessage.select().where(MailMessage.subject.contains("reset by an administrator")))
     assert mail.to == "ann@example.com" and "An administrator" in mail.body
+    link_mail = _row(MailMessage.select().where(MailMessage.subject == "beSTREAM: Set a new password"))
+    assert "within 24 hours" in link_mail.body
 
     again = cli("two-step", "reset", "ann@example.com", "--yes")
     assert again.exit_code == 1 and "has no two-step verification to reset" in again.output
+
+
+def test_two_step_reset_can_print_the_new_password_link_for_the_operator(cli, auth, client):
+    auth.signup()
+    auth.enrol()
+    mails_before = len(auth.mailbox.messages("ann@example.com"))
+    result = cli("two-step", "reset", "ann@example.com", "--yes", "--print-link")
+    assert result.exit_code == 0, result.output
+    link = re.search(r"https?://\S+/password/reset\?token=[\w-]+", result.output).group(0)
+    subjects = [m[1] for m in auth.mailbox.messages("ann@example.com")[mails_before:]]
+    assert subjects == ["beSTREAM: Two-step verification was reset by an administrator"]  # no link mailed
+    assert auth.signin().status_code == 422
+    path = link[link.index("/password/reset"):]
+    assert client.get(path).status_code == 303
+    assert client.post("/password/reset", data={"password": "from the operator"}).status_code == 303
+    assert auth.signin(password="from the operator").headers["Location"].endswith("/dashboard")
+    # The printed link works once.
+    client.get(path)
+    assert "This link no longer works" in client.get("/password/reset").get_data(as_text=True)
+
+
+def test_users_set_password_ends_sessions_mails_the_owner_and_keeps_two_step(cli, auth, client):
+    auth.signup()
+    auth.enrol()
+    assert client.get("/dashboard").status_code == 200
+    result = cli("users", "set-password", "ann@example.com", input="operator set pw\noperator set pw\n")
+    assert result.exit_code == 0, result.output
+    assert "New password set for ann@example.com; 1 session(s) ended." in result.output
+    assert "operator set pw" not in result.output.split("New password set")[1]
+    assert client.get("/dashboard").status_code == 302
+    assert auth.signin().status_code == 422
+    response = auth.signin(password="operator set pw")
+    assert response.headers["Location"].endswith("/signin/passcode")  # two-step verification still asked
+    assert auth.mailbox.messages("ann@example.com")[-1][1] == "beSTREAM: Your password was set by an administrator"
+    short = cli("users", "set-password", "ann@example.com", "--password", "short")
+    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    unknown = cli("users", "set-password", "nobody@example.com", "--password", "long enough pw")
+    assert unknown.exit_code == 1 and "No account with the email nobody@example.com." in unknown.output
 
 
 def _sms_record(days_ago, phone, purpose, status):

@@ -271,8 +271,8 @@ def test_rule_errors_flashes_and_form_messages_are_translated(ja, auth, outbox):
     assert "パスコードが正しくありません。このパスコードはあと4回入力できます。" in wrong.get_data(as_text=True)
     resend = ja.post("/two-step/resend")
     assert resend.status_code == 429 and re.search(r"\d+秒後に再送信できます。", resend.get_data(as_text=True))
-    taken = ja.post("/signup", data={"email": "ann@example.com", "password": "correct horse", "name": "Ann"})
-    assert "このメールアドレスのアカウントはすでに登録されています。" in taken.get_data(as_text=True)
+    wrong_current = ja.post("/account/password", data={"current": "not my password", "password": "a new password"})
+    assert "現在のパスワードが正しくありません。" in wrong_current.get_data(as_text=True)
     auth.signout()
     assert "ログアウトしました。" in ja.get("/signin").get_data(as_text=True)
 

@@ -28,6 +28,9 @@ def test_one_trusted_proxy_the_ip_it_appended_is_recorded(client):
     _signup(client, {"X-Forwarded-For": "198.51.100.7, 203.0.113.20", "X-Forwarded-Proto": "https",
                      "Referer": "https://localhost/signup"})
     assert _last_event_ip() == "203.0.113.20"
+    client.post("/signin", data={"email": "ann@example.com", "password": "correct horse"},
+                headers={"X-Forwarded-For": "203.0.113.22", "X-Forwarded-Proto": "https",
+                         "Referer": "https://localhost/signin"})
     client.post("/signout", headers={"X-Forwarded-For": "203.0.113.21"})
     assert _last_event_ip() == "203.0.113.21"
 

@@ -205,3 +205,28 @@ def test_twenty_sign_ins_at_once_get_exactly_the_sms_the_hourly_cap_allows(live,
     assert_no_server_errors(responses)
     assert all(r.status_code == 303 for r in responses)  # the passcode screen opens, and says why if no SMS
     assert len(records.codes(phone)) == 5
+
+
+def test_one_reset_link_used_from_20_browsers_at_once_sets_exactly_one_password(live, account):
+    """Twenty browsers open the same "Forgot password?" link and choose twenty passwords at once:
+    exactly one password is set, and it is the one that got the 303."""
+    server, records = live
+    email, _phone, _recovery = account
+    asker = Browser(server.url)
+    asker.get("/password/forgot")
+    assert asker.post("/password/forgot", {"email": email}).status_code == 303
+    link = records.mail_link(email, "/password/reset")
+    tabs = []
+    for _ in range(20):
+        tab = Browser(server.url)
+        assert tab.get(link).status_code == 303
+        tab.get("/password/reset")
+        tabs.append(tab)
+    responses = all_at_once(tabs, lambda tab, i: tab.post("/password/reset", {"password": f"new password {i:02d}"}))
+    assert_no_server_errors(responses)
+    winners = [i for i, r in enumerate(responses) if r.status_code == 303]
+    assert len(winners) == 1, sorted(r.status_code for r in responses)
+    from argon2 import PasswordHasher
+
+    stored = records.user(email).password_hash
+    assert PasswordHasher().verify(stored, f"new password {winners[0]:02d}")

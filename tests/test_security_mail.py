@@ -10,7 +10,7 @@ import re
 
 import pytest
 from conftest import PHONE_E164, Auth, BrowserLikeClient, Outbox, database_urls, deliver_mail, make_test_app
-from smtp_server import SmtpServer
+from smtp_server import SmtpMailbox, SmtpServer
 
 BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
            "Chrome/140.0.0.0 Safari/537.36")
@@ -39,6 +39,16 @@ def app(request, tmp_path, smtp):
 
 
 @pytest.fixture
+def mailbox(app, smtp):
+    return SmtpMailbox(smtp, app)
+
+
+def two_step_mail(messages):
+    """The security notices among the mails (sign-up's confirmation link is not one)."""
+    return [m for m in messages if "Confirm your e-mail address" not in str(m["message"]["Subject"])]
+
+
+@pytest.fixture
 def client(app):
     app.test_client_class = BrowserLikeClient
     client = app.test_client()
@@ -56,7 +66,8 @@ def _secrets_seen(outbox, *recovery_codes):
 def test_every_change_is_mailed_with_time_browser_ip_and_no_secret(app, client, auth, outbox, smtp):
     auth.signup()
     deliver_mail(app)
-    assert smtp.messages == []  # signing up is not a two-step change
+    assert [m["message"]["Subject"] for m in smtp.messages] == ["beSTREAM: Confirm your e-mail address"]
+    del smtp.messages[:]  # signing up is not a two-step change
     first_recovery = auth.enrol()
     auth.step_up()
     assert client.post("/two-step/off").status_code == 303
@@ -113,12 +124,12 @@ def test_starttls_and_login_are_used_when_configured(tmp_path, monkeypatch):
                             MAIL_FROM=MAIL_FROM)
         app.test_client_class = BrowserLikeClient
         client = app.test_client()
-        auth = Auth(client, Outbox(app))
+        auth = Auth(client, Outbox(app), SmtpMailbox(server, app))
         auth.signup()
         auth.enrol()
         deliver_mail(app)
-        assert len(server.messages) == 1
-        assert server.messages[0]["tls"] and server.messages[0]["authenticated"]
+        assert len(server.messages) == 2  # the confirmation link, then "turned on"
+        assert all(m["tls"] and m["authenticated"] for m in server.messages)
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

@@ -6,10 +6,14 @@ and load tests change them through the environment (see config.py).
 import dataclasses
 import hashlib
 
+from twostep.sealed import derive_key
+
 
 @dataclasses.dataclass(frozen=True)
 class Policy:
     passcode_key: bytes
+    # AES-GCM key for secrets stored encrypted (authenticator apps), from SECRET_KEY too.
+    sealing_key: bytes = b""
     site_name: str = "beSTREAM"
     public_host: str = "localhost"
     phone_region: str = "JP"
@@ -44,6 +48,7 @@ class Policy:
         key = hashlib.sha256(b"passcode-hmac:" + config["SECRET_KEY"].encode()).digest()
         return cls(
             passcode_key=key,
+            sealing_key=derive_key(config["SECRET_KEY"]),
             site_name=config["SITE_NAME"],
             public_host=config["PUBLIC_HOST"],
             phone_region=config["PHONE_REGION"].upper(),

@@ -17,6 +17,10 @@ from core.phones import mask_phone, parse_phone
 from twostep.signin import effective_state
 
 
+# Unsubscribe and a reset remove the authenticator app with the rest of two-step verification.
+NO_APP = {"totp_secret": None, "totp_step": None, "totp_added_at": None, "second_step_method": None}
+
+
 def _require(user, *states):
     if effective_state(user) not in states:
         raise TwoStepError(refusals.WRONG_STATE, status=409)
@@ -57,14 +61,14 @@ def finish_enable(policy, challenge, raw_code, *, ip="", user_agent=""):
 
 
 def unsubscribe(user, *, ip="", user_agent=""):
-    """Remove two-step verification completely: the number and the recovery code are deleted."""
+    """Remove two-step verification completely: the number, the recovery code and any authenticator app."""
     _require(user, "on", "off")
     with db.atomic():
         # Verifications in progress for the old set-up end with it. (Challenges
         # before the account: the order every other change locks them in.)
         challenges.close_open(user.id)
         User.update(two_step="none", phone=None, recovery_hash=None, previous_recovery_hash=None, off_until=None,
-                    second_step_failures=0, lock_rounds=0, locked_until=None).where(User.id == user.id).execute()
+                    second_step_failures=0, lock_rounds=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
         events.record(user.id, "two_step_unsubscribed", ip=ip, user_agent=user_agent)
 
 
@@ -115,7 +119,7 @@ def reset_by_administrator(user):
     with db.atomic():
         challenges.close_open(user.id)
         User.update(two_step="none", phone=None, recovery_hash=None, previous_recovery_hash=None, off_until=None,
-                    second_step_failures=0, lock_rounds=0, locked_until=None).where(User.id == user.id).execute()
+                    second_step_failures=0, lock_rounds=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
         ended = (AuthSession.update(revoked_at=now)
                  .where(AuthSession.user == user.id, AuthSession.revoked_at.is_null()).execute())
         events.record(user.id, "two_step_reset", actor=events.ADMINISTRATOR)

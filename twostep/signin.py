@@ -63,7 +63,14 @@ def send_code(policy, sender, challenge, *, ip, locale="en", user=None):
 
 def complete_with_passcode(policy, challenge, raw_code, start_session, *, ip="", user_agent=""):
     """Check the passcode; when right, finish the challenge and call `start_session()` in one transaction."""
-    return challenges.verify_passcode(policy, challenge, raw_code, on_success=start_session, finish=True,
+
+    def used(user=challenge.user):
+        if user.second_step_method not in (None, "sms"):
+            # The last sign-in used another method: the next one opens on SMS again.
+            User.update(second_step_method="sms").where(User.id == user.id).execute()
+        return start_session()
+
+    return challenges.verify_passcode(policy, challenge, raw_code, on_success=used, finish=True,
                                       ip=ip, user_agent=user_agent)
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint
 
 
 def register_blueprints(app):
-    from views import account, dev, help, ops, settings, setup, signin, step_up
+    from views import account, dev, email, help, ops, password, settings, setup, signin, step_up
 
     # /two-step has one owner: its two areas, the set-up wizard and the settings after it, are its children
     # (endpoints two_step.setup.* and two_step.settings.*; the step-up before a sensitive change: two_step.step_up.*).
@@ -17,7 +17,7 @@ def register_blueprints(app):
     two_step.register_blueprint(setup.bp)
     two_step.register_blueprint(settings.bp)
     two_step.register_blueprint(step_up.bp)
-    for blueprint in (account.bp, signin.bp, two_step, help.bp, ops.bp):
+    for blueprint in (account.bp, signin.bp, two_step, help.bp, ops.bp, password.bp, email.bp):
         app.register_blueprint(blueprint)
     if app.debug or app.testing:
         # The outboxes show passcodes and the gallery sample data: never served outside debug and tests.

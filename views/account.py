@@ -10,11 +10,11 @@ from core.refusals import Refused
 from twostep import signin as signin_rules
 from views import messages
 from core.translations import zone_choices, zone_name
+from views.email import queue_confirmation, queue_welcome
 from views.forms import ButtonForm, PasswordForm, SignUpForm, TimeZoneForm, first_error
-from views.htmx import go, go_full, page, refused
+from views.htmx import go, page, refused
 from views.i18n import chosen_locale, detail, error_text, locale, show_phone, text, time_zone
 from views.limiter import limit_posts, limit_signups
-from views.sessions import start_signed_in_session
 from views.web import policy, safe_next, who
 
 bp = Blueprint("account", __name__)
@@ -37,34 +37,44 @@ def dashboard():
 @limit_posts
 @limit_signups
 def signup():
-    """Create an account (switched off with ALLOW_SIGNUP=0)."""
+    """Create an account (switched off with ALLOW_SIGNUP=0).
+
+    New and already registered addresses get the same answer, the "check your
+    e-mail" page, and nobody is signed in; what happened is said by e-mail to
+    the address's owner (a confirmation link, or a notice that someone tried
+    to sign up). docs/accounts.md has why.
+    """
     if not current_app.config["ALLOW_SIGNUP"]:
         abort(404)
     form = SignUpForm()
     error = None
     if form.validate_on_submit():
+        verification = current_app.config["EMAIL_VERIFICATION"]
         try:
-            user = accounts.create_user(current_app.extensions["password_hasher"], form.email.data,
-                                        form.password.data, form.name.data, locale=chosen_locale(), **who())
+            outcome = accounts.sign_up(current_app.extensions["password_hasher"], form.email.data,
+                                       form.password.data, form.name.data, locale=chosen_locale(),
+                                       verification=verification, mail=queue_confirmation, **who())
         except Refused as refused:
             error = error_text(refused)
         else:
-            start_signed_in_session(user)
-            return go_full(url_for("account.dashboard"))
+            if outcome.created and not verification:
+                queue_welcome(outcome.user)
+            # (the confirmation link was queued with the link; an existing account's owner is mailed
+            # by the "signup_attempt" security notice)
+            return go(url_for("email.signup_sent"))
     elif form.is_submitted():
         error = first_error(form)
     return page("account/signup.html", status=422 if error else 200, form=form, error=error)
 
 
-
-
-
 def two_step_summary(user):
-    """What the Two-step verification section shows: state, masked number, Off-until date."""
+    """What the Two-step verification section shows: state, masked number, Off-until date, authenticator app."""
     return {
         "state": signin_rules.effective_state(user),
         "masked_phone": show_phone(user.phone, masked=True),
         "off_until": signin_rules.off_until(user),
+        # The authenticator app beside SMS: None, or when it was added.
+        "app_added": user.totp_added_at if getattr(user, "totp_secret", None) else None,
     }
 
 
@@ -83,7 +93,8 @@ def _personal(status=200, tz_form=None, tz_error=None):
     return page("account/personal.html", status=status, tab="personal", user=current_user,
                 two_step=two_step_summary(current_user), button_form=ButtonForm(),
                 tz_form=tz_form or time_zone_form(site_zone), tz_error=tz_error,
-                time_zone=zone_name(time_zone(), locale()))
+                time_zone=zone_name(time_zone(), locale()),
+                email_unconfirmed=current_app.config["EMAIL_VERIFICATION"] and not accounts.email_confirmed(current_user))
 
 
 @bp.get("/account")

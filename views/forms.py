@@ -37,6 +37,27 @@ class PasswordForm(FlaskForm):
                                                          Length(max=1024, message=TOO_LONG)])
 
 
+class EmailForm(FlaskForm):
+    """Forgot password?: the address to send the link to."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")),
+                                                Length(max=254, message=TOO_LONG)])
+
+
+class NewPasswordForm(FlaskForm):
+    """The reset link's page: the new password."""
+
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password.")),
+                                                             Length(max=1024, message=TOO_LONG)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")),
+                                                                Length(max=1024, message=TOO_LONG)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password.")),
+                                                             Length(max=1024, message=TOO_LONG)])
+
+
 class PhoneForm(FlaskForm):
     phone = StringField(_l("Phone number"), validators=[DataRequired(_l("Enter your phone number.")),
                                                         Length(max=32, message=_l(PHONE_NOT_A_NUMBER))])
@@ -45,6 +66,13 @@ class PhoneForm(FlaskForm):
 class PasscodeForm(FlaskForm):
     code = StringField(_l("6-digit passcode"), validators=[DataRequired(_l("Enter the 6-digit passcode.")),
                                                            Length(max=20, message=TOO_LONG)])
+
+
+class AppCodeForm(FlaskForm):
+    """The 6-digit code an authenticator app shows."""
+
+    code = StringField(_l("6-digit code"), validators=[DataRequired(_l("Enter the 6-digit code your authenticator app shows.")),
+                                                       Length(max=20, message=TOO_LONG)])
 
 
 class RecoveryCodeForm(FlaskForm):

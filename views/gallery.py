@@ -20,14 +20,15 @@ from jinja2_fragments.flask import render_block
 
 import accounts
 import help_articles
-from accounts import notices
+from accounts import link_mail, notices
 from core.clock import now
 from core.phones import PHONE_INVALID, PhoneRejected
-from twostep import challenges, refusals
+from twostep import challenges, refusals, totp
 from twostep.codes import format_recovery_code, new_recovery_code
 from views.error_pages import CSRF_MESSAGE, FILES_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
-from views.forms import (ButtonForm, KeptForm, PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm,
-                         SignUpForm, TimeZoneForm, VoteForm)
+from views.forms import (AppCodeForm, ButtonForm, ChangePasswordForm, EmailForm, KeptForm, NewPasswordForm,
+                         PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm, SignUpForm, TimeZoneForm,
+                         VoteForm)
 from views.htmx import FRAGMENT_BLOCK, page
 from views import messages
 from views.account import event_detail, event_labels
@@ -106,9 +107,23 @@ def _sample_code():
     return format_recovery_code(new_recovery_code())
 
 
-def _two_step(state, off_until=None):
+def _two_step(state, off_until=None, app_added=None):
     return {"state": state, "masked_phone": show_phone(SAMPLE_PHONE, masked=True) if state != "none" else "",
-            "off_until": off_until}
+            "off_until": off_until, "app_added": app_added}
+
+
+def _methods(methods, sms_sent, error=None):
+    return {"methods": methods, "sms_sent": sms_sent, "masked_phone": show_phone(SAMPLE_PHONE, masked=True),
+            "form": ButtonForm(prefix="sms"), "error": error}
+
+
+SAMPLE_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # a sample only, never an account's
+
+
+def _app_setup(error=None):
+    uri = totp.provisioning_uri(SAMPLE_TOTP_SECRET, _user().email, policy().site_name)
+    return {"form": AppCodeForm(), "error": error, "grouped_secret": totp.group(SAMPLE_TOTP_SECRET),
+            "qr_svg": totp.qr_svg(uri, text(messages.QR_TITLE)), "site_name": policy().site_name}
 
 
 def _events():
@@ -149,6 +164,18 @@ def _mail():
     return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]
 
 
+def _link_mail():
+    """The "Forgot password?" e-mail as the mail outbox shows it (a made-up link)."""
+    user = _user()
+    subject, body = link_mail.compose("reset", policy().site_name, user.name,
+                                         "https://example.com/password/reset?token=sample-token", 30, locale())
+    return [SimpleNamespace(to=user.email, subject=subject, body=body, created_at=now())]
+
+
+def _lost_phone(contact):
+    return {**_article("lost-phone-and-recovery-code", helpful=0, total=0), "support_contact": contact}
+
+
 def _entries():
     """Every entry, in the order a user meets them."""
     p = policy
@@ -156,8 +183,17 @@ def _entries():
     return [
         # Signing up and in
         E("signup", "Sign up", "empty", "account/signup.html", lambda: _anonymous(form=SignUpForm(), error=None)),
-        E("signup-error", "Sign up", "error: email taken", "account/signup.html",
-          lambda: _anonymous(form=SignUpForm(), error=_err(accounts.AccountError(accounts.EMAIL_TAKEN)))),
+        E("signup-error", "Sign up", "error: password too short", "account/signup.html",
+          lambda: _anonymous(form=SignUpForm(), error=_err(accounts.AccountError(accounts.PASSWORD_TOO_SHORT,
+                                                                                 num=accounts.MIN_PASSWORD)))),
+        E("signup-sent", "Sign up", "check your email (every address)", "email/check_email.html",
+          lambda: _anonymous(verification=True)),
+        E("signup-sent-no-verification", "Sign up", "check your email, EMAIL_VERIFICATION=0", "email/check_email.html",
+          lambda: _anonymous(verification=False)),
+        E("confirm-email", "Confirm your email address", "link opened", "email/confirm.html",
+          lambda: _anonymous(form=ButtonForm(), email=_user().email, error=None)),
+        E("confirm-email-dead", "Confirm your email address", "link expired or used", "email/confirm.html",
+          lambda: _anonymous(form=None, email=None, error=None)),
         E("signin", "Sign in", "empty", "signin/password.html", lambda: _anonymous(form=SignInForm(), error=None)),
         E("signin-error", "Sign in", "error: wrong password", "signin/password.html",
           lambda: _anonymous(form=SignInForm(), error=_wrong_password())),
@@ -167,6 +203,25 @@ def _entries():
           lambda: _anonymous(form=SignInForm(), error=_err(accounts.PasswordThrottled(4 * 60)))),
         E("signin-expired", "Sign in", "pending sign-in expired", "signin/password.html",
           lambda: _anonymous(form=SignInForm(), error=None), flashes=(("error", messages.SIGNIN_EXPIRED),)),
+        E("signin-email-confirmed", "Sign in", "after confirming the address (message)", "signin/password.html",
+          lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.EMAIL_CONFIRMED),)),
+        E("signin-password-reset", "Sign in", "after a password reset (message)", "signin/password.html",
+          lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.PASSWORD_RESET),)),
+        E("signin-new-password-needed", "Sign in", "error: administrator reset, new password needed",
+          "signin/password.html", lambda: _anonymous(form=SignInForm(), error=text(messages.NEW_PASSWORD_NEEDED))),
+        E("forgot", "Forgot password?", "empty", "password/forgot.html",
+          lambda: _anonymous(form=EmailForm(), error=None, sent=False)),
+        E("forgot-error", "Forgot password?", "error: no address", "password/forgot.html",
+          lambda: _anonymous(form=EmailForm(), error=text(accounts.EMAIL_EMPTY), sent=False)),
+        E("forgot-sent", "Forgot password?", "link sent (every address)", "password/forgot.html",
+          lambda: _anonymous(form=None, error=None, sent=True, minutes=30)),
+        E("reset", "Choose a new password", "link opened", "password/reset.html",
+          lambda: _anonymous(form=NewPasswordForm(), error=None, email=_user().email)),
+        E("reset-error", "Choose a new password", "error: password too short", "password/reset.html",
+          lambda: _anonymous(form=NewPasswordForm(), email=_user().email,
+                             error=_err(accounts.AccountError(accounts.PASSWORD_TOO_SHORT, num=accounts.MIN_PASSWORD)))),
+        E("reset-dead", "Choose a new password", "link expired or used", "password/reset.html",
+          lambda: _anonymous(form=None, error=None, email=None)),
         E("reauth", "Confirm your password", "empty", "account/reauth.html",
           lambda: _signed_in(form=PasswordForm(), error=None, next="/two-step/off")),
         E("reauth-error", "Confirm your password", "error: wrong password", "account/reauth.html",
@@ -199,7 +254,22 @@ def _entries():
           lambda: _anonymous(**_passcode(error=_err(refusals.SendFailed()), expires_in=0))),
         E("signin-passcode-resent", "Sign-in passcode", "after Resend (message)", "signin/passcode.html",
           lambda: _anonymous(**_passcode(cooldown=p().resend_cooldown)), flashes=(("info", messages.RESENT),)),
-        E("another-method", "Try another method", "choices", "signin/another_method.html", lambda: _anonymous()),
+        E("another-method", "Try another method", "choices", "signin/another_method.html",
+          lambda: _anonymous(**_methods(["sms"], sms_sent=True))),
+        E("another-method-app", "Try another method", "with an authenticator app, no SMS sent yet",
+          "signin/another_method.html", lambda: _anonymous(**_methods(["sms", "totp"], sms_sent=False))),
+        E("another-method-app-cap", "Try another method", "error: SMS cap reached",
+          "signin/another_method.html",
+          lambda: _anonymous(**_methods(["sms", "totp"], sms_sent=False,
+                                        error=_err(refusals.SmsCapReached(3600, refusals.CAP_ACCOUNT_HOUR))))),
+        E("signin-app", "Authenticator app code", "empty", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=None)),
+        E("signin-app-wrong", "Authenticator app code", "error: wrong code", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=_err(refusals.TwoStepError(refusals.TOTP_WRONG)))),
+        E("signin-app-used", "Authenticator app code", "error: code already used", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=_err(refusals.TwoStepError(refusals.TOTP_USED)))),
+        E("signin-app-locked", "Authenticator app code", "locked after wrong codes", "signin/authenticator.html",
+          lambda: _anonymous(form=AppCodeForm(), error=_err(refusals.Locked(14 * 60)))),
         E("signin-recovery", "Recovery code entry", "empty", "signin/recovery.html",
           lambda: _anonymous(form=RecoveryCodeForm(), error=None)),
         E("signin-recovery-wrong", "Recovery code entry", "error: wrong code", "signin/recovery.html",
@@ -221,6 +291,10 @@ def _entries():
         E("account-on", "Account", "two-step on", "account/personal.html",
           lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm(), **_tz()),
           flashes=(("info", messages.TWO_STEP_ON),)),
+        E("account-on-app", "Account", "two-step on, with an authenticator app", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), button_form=ButtonForm(),
+                             two_step=_two_step("on", app_added=now() - datetime.timedelta(days=3)), **_tz()),
+          flashes=(("info", messages.TOTP_ADDED),)),
         E("account-off-until", "Account", "Off until a date", "account/personal.html",
           lambda: _signed_in(tab="personal", user=_user(), button_form=ButtonForm(), **_tz(),
                              two_step=_two_step("off", now() + datetime.timedelta(days=p().off_max_days or 7)))),
@@ -233,11 +307,27 @@ def _entries():
                              **_tz(error=text(messages.TIME_ZONE_UNKNOWN)))),
         E("account-off", "Account", "Off until Enable", "account/personal.html",
           lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("off"), button_form=ButtonForm(), **_tz())),
+        E("account-unconfirmed", "Account", "email address not confirmed", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("none"), button_form=ButtonForm(),
+                             email_unconfirmed=True, **_tz())),
+        E("account-password-changed", "Account", "after Change password (message)", "account/personal.html",
+          lambda: _signed_in(tab="personal", user=_user(), two_step=_two_step("on"), button_form=ButtonForm(),
+                             **_tz()), flashes=(("info", messages.PASSWORD_CHANGED),)),
+        E("change-password", "Change password", "empty", "password/change.html",
+          lambda: _signed_in(tab="personal", user=_user(), form=ChangePasswordForm(), error=None)),
+        E("change-password-error", "Change password", "error: current password wrong", "password/change.html",
+          lambda: _signed_in(tab="personal", user=_user(), form=ChangePasswordForm(),
+                             error=_err(accounts.AccountError(accounts.CURRENT_PASSWORD_WRONG)))),
         E("activity", "Account", "security activity", "account/activity.html",
           lambda: _signed_in(tab="activity", user=_user(), **_events())),
         E("activity-empty", "Account", "security activity, empty", "account/activity.html",
           lambda: _signed_in(tab="activity", user=_user(), events=[], labels={}, detail=event_detail)),
         # Set-up wizard
+        E("email-required", "Set-up wizard", "address not confirmed yet", "email/required.html",
+          lambda: _signed_in(user=_user(), form=ButtonForm())),
+        E("email-required-resent", "Set-up wizard", "address not confirmed, link sent again",
+          "email/required.html", lambda: _signed_in(user=_user(), form=ButtonForm()),
+          flashes=(("info", messages.CONFIRMATION_SENT),)),
         E("wizard-phone", "Set-up wizard", "STEP 3 phone number, empty", "setup/phone.html",
           lambda: _wizard("phone", form=_phone_form(), error=None)),
         E("wizard-phone-error", "Set-up wizard", "STEP 3 phone number, error", "setup/phone.html",
@@ -274,6 +364,12 @@ def _entries():
                              error=_err(refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY)))),
         E("enable-passcode", "Enable", "passcode", "settings/passcode.html",
           lambda: _signed_in(purpose="enable", **_settings_passcode("enable"))),
+        E("authenticator-setup", "Authenticator app", "QR code and key", "settings/authenticator.html",
+          lambda: _signed_in(**_app_setup())),
+        E("authenticator-setup-wrong", "Authenticator app", "error: wrong first code", "settings/authenticator.html",
+          lambda: _signed_in(**_app_setup(error=_err(refusals.TwoStepError(refusals.TOTP_SETUP_WRONG))))),
+        E("authenticator-remove", "Authenticator app", "remove, confirm", "settings/authenticator_remove.html",
+          lambda: _signed_in(form=ButtonForm(), error=None)),
         E("unsubscribe", "Unsubscribe", "confirm", "settings/unsubscribe.html",
           lambda: _signed_in(form=ButtonForm(), error=None)),
         E("new-recovery-code", "New recovery code", "confirm", "settings/new_recovery_code.html",
@@ -290,12 +386,22 @@ def _entries():
           lambda: _signed_in(purpose="change", **_settings_passcode("change", error=_err(refusals.WrongCode(4))))),
         # Step-up before Off, Unsubscribe, a new number, a new recovery code (after "Confirm your password")
         E("step-up", "Step-up", "send a passcode to the current number", "settings/verify.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True))),
+          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+                             has_app=False)),
+        E("step-up-with-app", "Step-up", "the account has an authenticator app", "settings/verify.html",
+          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+                             has_app=True)),
+        E("step-up-app", "Step-up", "authenticator app's code", "settings/verify_authenticator.html",
+          lambda: _signed_in(form=AppCodeForm(), error=None)),
+        E("step-up-app-used", "Step-up", "authenticator app, error: code already used",
+          "settings/verify_authenticator.html",
+          lambda: _signed_in(form=AppCodeForm(), error=_err(refusals.TwoStepError(refusals.TOTP_USED)))),
         E("step-up-error", "Step-up", "error: SMS cap", "settings/verify.html",
-          lambda: _signed_in(form=ButtonForm(), masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+          lambda: _signed_in(form=ButtonForm(), masked_phone=show_phone(SAMPLE_PHONE, masked=True), has_app=False,
                              error=_err(refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY)))),
         E("step-up-expired", "Step-up", "passcode step expired, start again", "settings/verify.html",
-          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True)),
+          lambda: _signed_in(form=ButtonForm(), error=None, masked_phone=show_phone(SAMPLE_PHONE, masked=True),
+                             has_app=False),
           flashes=(("error", messages.STEP_EXPIRED),)),
         E("step-up-passcode", "Step-up", "passcode", "settings/verify_passcode.html",
           lambda: _signed_in(**_passcode())),
@@ -337,9 +443,15 @@ def _entries():
         E("help-code-article-error", "Help", "code article, vote refused", "help/two_step_verification_code.html",
           lambda: _signed_in(**_article("two-step-verification-code", helpful=1, total=2, mine=False,
                                         error=text(messages.RELOAD)))),
+        E("help-lost-phone", "Help", "lost phone and recovery code, SUPPORT_CONTACT set", "help/lost_phone.html",
+          lambda: _anonymous(**_lost_phone("support@example.com"))),
+        E("help-lost-phone-no-contact", "Help", "lost phone and recovery code, no SUPPORT_CONTACT",
+          "help/lost_phone.html", lambda: _anonymous(**_lost_phone(None))),
         E("outbox", "SMS outbox", "a message", "dev/outbox.html", lambda: _anonymous(messages=_outbox())),
         E("outbox-empty", "SMS outbox", "empty", "dev/outbox.html", lambda: _anonymous(messages=[])),
         E("mail", "Mail outbox", "a security e-mail", "dev/mail.html", lambda: _anonymous(messages=_mail())),
+        E("mail-reset-link", "Mail outbox", "a \"Forgot password?\" link", "dev/mail.html",
+          lambda: _anonymous(messages=_link_mail())),
         E("mail-empty", "Mail outbox", "empty", "dev/mail.html", lambda: _anonymous(messages=[])),
     ]
 

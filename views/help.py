@@ -5,7 +5,7 @@ change their answer. Without JavaScript a vote is a form POST answered with
 a 303 back to the article; with htmx only the vote fragment is swapped.
 The rules (which articles exist, one vote per user) are in help_articles.py.
 """
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 import help_articles
@@ -21,6 +21,7 @@ bp = Blueprint("help", __name__, url_prefix="/help")
 TEMPLATES = {
     "two-step-verification": "help/two_step_verification.html",
     "two-step-verification-code": "help/two_step_verification_code.html",
+    "lost-phone-and-recovery-code": "help/lost_phone.html",
 }
 VOTE_FRAGMENT = "help/_vote.html"
 
@@ -41,7 +42,8 @@ def _vote(slug, form=None, error=None, thanks=False):
 
 def _article_context(slug, **vote):
     minutes = policy().passcode_ttl // 60
-    return {"title": text(help_articles.title(slug)), "policy": policy(), "ttl_minutes": minutes, "vote": _vote(slug, **vote)}
+    return {"title": text(help_articles.title(slug)), "policy": policy(), "ttl_minutes": minutes, "vote": _vote(slug, **vote),
+            "support_contact": current_app.config.get("SUPPORT_CONTACT")}
 
 
 @bp.get("")

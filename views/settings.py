@@ -1,6 +1,8 @@
-"""Off, Enable, Unsubscribe, a new number and a new recovery code (help article, last notes).
+"""Off, Enable, Unsubscribe, a new number, a new recovery code (help article, last notes), and adding or
+removing an authenticator app beside SMS.
 
-Off, Unsubscribe, a new number and a new recovery code need the step-up of
+Off, Unsubscribe, a new number, a new recovery code and adding or removing an
+authenticator app need the step-up of
 views/step_up.py (the password typed again, then a passcode to the current
 number or the recovery code); Enable needs the password typed again. Each
 change is recorded as a security event, e-mails the owner, and ends the
@@ -10,16 +12,18 @@ GET shows what will happen; POST does it.
 from flask import Blueprint, flash, session, url_for
 from flask_login import current_user, login_required
 
-from twostep import challenges
+from twostep import authenticator as authenticator_rules
+from twostep import challenges, totp
 from twostep import settings as settings_rules
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
+from twostep.sealed import SealError
 from core.refusals import N_, Refused
 from views import messages
 from views.sessions import recent_password_or_prompt
-from views.forms import ButtonForm, PasscodeForm, PhoneForm, first_error
+from views.forms import AppCodeForm, ButtonForm, PasscodeForm, PhoneForm, first_error
 from views.htmx import go, page, refused
-from views.i18n import locale, show_phone, text, when
+from views.i18n import error_text, locale, show_phone, text, when
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
 from views.passcode_screen import resend as resend_code
@@ -204,3 +208,76 @@ def resend(purpose):
         lambda: challenges.send_passcode(policy(), sender(), challenge, ip=client_ip(),
                                          to_confirmed=(purpose == "enable"), locale=locale()),
         url_for("two_step.settings.passcode", purpose=purpose))
+
+
+# --- The authenticator app (rules: twostep/authenticator.py) ------------------------------------
+
+
+def _setup():
+    """(challenge, secret) of the set-up this browser started, or a new one.
+
+    Reloading the page keeps the same secret: the app may already have scanned it.
+    """
+    challenge = challenges.find_challenge(session.get("totp"), "totp", user_id=current_user.id,
+                                          max_age_minutes=policy().reauth_minutes)
+    if challenge is not None:
+        try:
+            return challenge, authenticator_rules.pending_secret(policy(), challenge)
+        except SealError:  # sealed under an earlier SECRET_KEY: start again
+            pass
+    challenge, session["totp"], secret = authenticator_rules.begin_setup(policy(), current_user)
+    return challenge, secret
+
+
+def _setup_context(secret, form=None):
+    site = policy().site_name
+    uri = totp.provisioning_uri(secret, current_user.email, site)
+    return {"form": form or AppCodeForm(), "grouped_secret": totp.group(secret),
+            "qr_svg": totp.qr_svg(uri, text(messages.QR_TITLE)), "site_name": site}
+
+
+@bp.route("/authenticator", methods=["GET", "POST"])
+@login_required
+@limit_posts
+def authenticator_setup():
+    """Add an authenticator app: scan the QR code (or type the key), then enter its first code."""
+    prompt = step_up_or_prompt()
+    if prompt:
+        return prompt
+    try:
+        challenge, secret = _setup()
+    except Refused as error:
+        flash(error_text(error), "error")
+        return go(url_for("account.personal"))
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        try:
+            authenticator_rules.finish_setup(policy(), challenge, form.code.data, **who())
+        except Refused as error:
+            if challenges.find_challenge(session.get("totp"), "totp", user_id=current_user.id) is None:
+                # Too many wrong codes: this key is void; a new one is shown.
+                session.pop("totp", None)
+                challenge, secret = _setup()
+            return refused("settings/authenticator.html", error, **_setup_context(secret, form))
+        session.pop("totp", None)
+        return _done(text(messages.TOTP_ADDED))
+    error = first_error(form) if form.is_submitted() else None
+    return page("settings/authenticator.html", status=422 if error else 200, error=error,
+                **_setup_context(secret, form))
+
+
+@bp.route("/authenticator/remove", methods=["GET", "POST"])
+@login_required
+def authenticator_remove():
+    """Remove the authenticator app (SMS and the recovery code stay)."""
+    prompt = step_up_or_prompt()
+    if prompt:
+        return prompt
+    form = ButtonForm()
+    if form.validate_on_submit():
+        try:
+            authenticator_rules.remove(current_user, **who())
+        except Refused as error:
+            return refused("settings/authenticator_remove.html", error, form=form)
+        return _done(text(messages.TOTP_REMOVED))
+    return page("settings/authenticator_remove.html", form=form, error=None)

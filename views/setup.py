@@ -4,7 +4,7 @@ One URL and one template per step. The enrolment is a Challenge whose token
 is in this browser's session; twostep/setup_rules.py decides which step may
 open, and a step opened too early redirects to the first unfinished one.
 """
-from flask import Blueprint, flash, session, url_for
+from flask import Blueprint, current_app, flash, session, url_for
 from flask_login import current_user, login_required
 
 import accounts
@@ -42,6 +42,9 @@ def _gate(step):
     """(challenge, None) when `step` may open; else (None, a redirect to where the user belongs)."""
     if current_user.two_step != "none":
         return None, go(url_for("account.personal"))
+    if current_app.config["EMAIL_VERIFICATION"] and not accounts.email_confirmed(current_user):
+        # No SMS for an address nobody has proved to own: closes a path for SMS pumping with throwaway accounts.
+        return None, go(url_for("email.required"))
     challenge = _enrolment()
     if step != "phone" and not setup_rules.may_open(challenge, step):
         return None, go(url_for(f"two_step.setup.{setup_rules.next_step(challenge)}"))

@@ -1,4 +1,5 @@
-"""Signing in: the password step, then the second step (passcode, Resend, "Try another method", recovery code); signing out.
+"""Signing in: the password step, then the second step (passcode, Resend, "Try another method", the
+authenticator app, recovery code); signing out.
 
 After a correct password, an account with two-step verification on gets a
 pending sign-in (a token in the browser's session) and is sent to the
@@ -13,14 +14,15 @@ from flask_login import current_user, login_required, logout_user
 import accounts
 from core import metrics
 from accounts import events
+from twostep import authenticator
 from core.refusals import Refused
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
 from twostep.refusals import NotBoxTicked
 from views import messages
-from views.forms import KeptForm, PasscodeForm, RecoveryCodeForm, SignInForm, first_error
+from views.forms import AppCodeForm, ButtonForm, KeptForm, PasscodeForm, RecoveryCodeForm, SignInForm, first_error
 from views.htmx import go, go_full, page, refused, whole_page
-from views.i18n import error_text, locale, text
+from views.i18n import error_text, locale, show_phone, text
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
 from views.passcode_screen import resend as resend_code
@@ -49,6 +51,10 @@ def password():
             log.info("sign-in refused: wrong email or password ip=%s", client_ip())
             metrics.signin(metrics.WRONG_PASSWORD)
             error = text(messages.SIGNIN_WRONG)
+        elif user.must_set_password:
+            # The password was right, but an administrator reset made it stop working (docs/accounts.md).
+            log.info("sign-in refused: new password needed user=%s ip=%s", user.id, client_ip())
+            error = text(messages.NEW_PASSWORD_NEEDED)
         elif signin_rules.needs_second_step(user):
             metrics.signin(metrics.SECOND_STEP_ASKED)
             return _begin_second_step(user)
@@ -63,13 +69,16 @@ def password():
 
 
 def _begin_second_step(user):
-    """Open the pending sign-in, send the first passcode, and show the passcode screen."""
+    """Open the pending sign-in and show the method used last: the authenticator app, or an SMS passcode."""
     challenge, token = signin_rules.begin(user)
     # Whoever this browser was signed in as, that server-side session ends here,
     # as it does on the path without two-step verification.
     accounts.end_session(session.get("sid"))
     session.clear()
     session["signin"] = token
+    if authenticator.first_method(user) == authenticator.TOTP:
+        # The authenticator app was used last: ask for its code, and send no SMS.
+        return go(url_for("signin.authenticator_code"))
     try:
         signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale(), user=user)
     except Refused as refused:
@@ -145,12 +154,61 @@ def resend():
         url_for("signin.passcode"))
 
 
+def _methods_context(challenge, **context):
+    """What "Try another method" offers: exactly the methods the account has."""
+    user = accounts.user_by_id(challenge.user_id)
+    return {"methods": authenticator.methods(user), "sms_sent": challenge.code_sent_at is not None,
+            "masked_phone": show_phone(user.phone, masked=True) if user.phone else "",
+            "form": ButtonForm(prefix="sms"), **context}
+
+
 @bp.get("/signin/another-method")
 def another_method():
-    """Try another method: Recovery code, or back to the SMS passcode."""
-    if _pending() is None:
+    """Try another method: Recovery code, the SMS passcode, or the authenticator app (when the account has one)."""
+    challenge = _pending()
+    if challenge is None:
         return _expired()
-    return page("signin/another_method.html")
+    return page("signin/another_method.html", error=None, **_methods_context(challenge))
+
+
+@bp.post("/signin/text-message")
+@limit_posts
+def text_message():
+    """The SMS passcode, from "Try another method" when none was sent yet: send one, then the passcode screen."""
+    challenge = _pending()
+    if challenge is None:
+        return _expired()
+    if not ButtonForm(prefix="sms").validate_on_submit():
+        return page("signin/another_method.html", status=400,
+                    **_methods_context(challenge, error=text(messages.RELOAD)))
+    if authenticator.SMS not in authenticator.methods(accounts.user_by_id(challenge.user_id)):
+        return page("signin/another_method.html", status=409, error=None, **_methods_context(challenge))
+    try:
+        signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale())
+    except Refused as error:
+        return refused("signin/another_method.html", error, **_methods_context(challenge))
+    return go(url_for("signin.passcode"))
+
+
+@bp.route("/signin/authenticator", methods=["GET", "POST"])
+@limit_posts
+def authenticator_code():
+    """Enter the 6-digit code from the authenticator app, and Continue."""
+    challenge = _pending()
+    if challenge is None:
+        return _expired()
+    if not authenticator.has_app(accounts.user_by_id(challenge.user_id)):
+        return go(url_for("signin.another_method"))
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        try:
+            authenticator.complete_signin(policy(), challenge, form.code.data, lambda: _complete(challenge))
+        except Refused as error:
+            return refused("signin/authenticator.html", error, form=form)
+        metrics.signin(metrics.SIGNED_IN_AUTHENTICATOR)
+        return go_full(url_for("account.dashboard"))
+    error = first_error(form) if form.is_submitted() else None
+    return page("signin/authenticator.html", status=422 if error else 200, form=form, error=error)
 
 
 @bp.route("/signin/recovery", methods=["GET", "POST"])

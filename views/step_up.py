@@ -3,8 +3,10 @@
 Off, Unsubscribe, a new number and a new recovery code call
 `step_up_or_prompt()` first (rules: twostep/stepup.py). It sends the
 browser to /reauth for the password, then here: "Send passcode" texts the
-current number; "Try another method" takes the recovery code instead (used
-up and replaced by a new one, shown once). Then back to the change, which
+current number; "Use your authenticator app instead" takes the app's code
+(accounts that have one, twostep/authenticator.py); "Try another method"
+takes the recovery code instead (used up and replaced by a new one, shown
+once). Then back to the change, which
 uses the step-up up (`after_sensitive_change()`).
 
 These pages need the fresh password themselves, so a copied cookie alone
@@ -15,10 +17,10 @@ from flask_login import current_user, login_required
 
 import accounts
 from core.refusals import Refused
-from twostep import stepup
+from twostep import authenticator, stepup
 from twostep.codes import format_recovery_code
 from views import messages
-from views.forms import ButtonForm, PasscodeForm, RecoveryCodeForm, first_error
+from views.forms import AppCodeForm, ButtonForm, PasscodeForm, RecoveryCodeForm, first_error
 from views.htmx import go, page, refused
 from views.i18n import locale, show_phone, text
 from views.limiter import limit_posts
@@ -79,7 +81,8 @@ def start():
     if prompt:
         return prompt
     form = ButtonForm()
-    context = {"form": form, "masked_phone": show_phone(current_user.phone, masked=True)}
+    context = {"form": form, "masked_phone": show_phone(current_user.phone, masked=True),
+               "has_app": authenticator.has_app(current_user)}
     if form.validate_on_submit():
         try:
             challenge, session[stepup.PURPOSE] = stepup.begin(current_user)
@@ -155,3 +158,24 @@ def recovery():
                     site_name=policy().site_name, next_url=target)
     error = first_error(form) if form.is_submitted() else None
     return page("settings/verify_recovery.html", status=422 if error else 200, form=form, error=error)
+
+
+@bp.route("/authenticator", methods=["GET", "POST"])
+@login_required
+@limit_posts
+def authenticator_code():
+    """Confirm with the authenticator app's code instead (accounts that have one); a code works once."""
+    prompt = _password_or_prompt()
+    if prompt:
+        return prompt
+    if not authenticator.has_app(current_user):
+        return go(url_for("two_step.step_up.start"))
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        try:
+            authenticator.confirm_step_up(policy(), current_user, form.code.data, _confirmed)
+        except Refused as error:
+            return refused("settings/verify_authenticator.html", error, form=form)
+        return go(_next())
+    error = first_error(form) if form.is_submitted() else None
+    return page("settings/verify_authenticator.html", status=422 if error else 200, form=form, error=error)

@@ -27,6 +27,23 @@ def sender():
     return current_app.extensions["sms_sender"]
 
 
+def public_url(path):
+    """An absolute link to `path` for an e-mail.
+
+    Built from PUBLIC_URL (else https://PUBLIC_HOST), never from the request's
+    Host header: a forged Host would otherwise put an attacker's site in a
+    password-reset mail. Only in debug mode, without PUBLIC_URL, the address
+    the browser used is taken, so `make run` links work on any port.
+    """
+    base = current_app.config.get("PUBLIC_URL")
+    if not base:
+        if current_app.debug or current_app.testing:
+            base = request.url_root
+        else:
+            base = "https://" + current_app.config["PUBLIC_HOST"]
+    return base.rstrip("/") + path
+
+
 def auth_session():
     """The signed-in browser's AuthSession row (set by the user loader)."""
     current_user._get_current_object()  # make sure the loader has run

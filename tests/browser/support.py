@@ -307,10 +307,30 @@ class Accounts:
         self.recovery_code = None
 
     def signup(self):
-        response = self.client.post("/signup", data={"email": self.email, "password": self.PASSWORD,
-                                                     "name": self.name})
-        assert response.status_code == 303, response.get_data(as_text=True)
+        """Sign up, confirm the address with the mailed link, and sign in (with the test client)."""
+        from conftest import Auth, Mailbox
+
+        Auth(self.client, None, Mailbox(self.app)).signup(self.email, self.PASSWORD, self.name)
         return self
+
+    def register(self):
+        """Only the sign-up form: the address stays unconfirmed."""
+        from conftest import Auth, Mailbox
+
+        Auth(self.client, None, Mailbox(self.app)).register(self.email, self.PASSWORD, self.name)
+        return self
+
+    def deliver_mail(self):
+        """Send the mail queue now, as the sender thread would, so /dev/mail shows it."""
+        from conftest import deliver_mail
+
+        deliver_mail(self.app)
+
+    def mail_link(self, path):
+        """The path and query of the newest `path` link mailed to this account (the mail outbox)."""
+        from conftest import Mailbox
+
+        return Mailbox(self.app).last_link(self.email, path)
 
     def with_two_step(self, state="on"):
         """An account whose two-step verification is `state` ("on" or "off"); keeps the recovery code."""
