@@ -298,6 +298,12 @@ def record_failure(policy, user_id, *, ip="", user_agent=""):
     return bool(locked)
 
 
+def release_try(user_id):
+    """Give back a claimed try that was not a wrong guess (a right code that lost a race, an unreadable secret)."""
+    User.update(second_step_failures=User.second_step_failures - 1).where(
+        User.id == user_id, User.second_step_failures > 0).execute()
+
+
 def record_success(user_id):
     """A right code: the run of failures is over, and so is any lock (the recovery code unlocks)."""
     User.update(second_step_failures=0, lock_rounds=0, locked_until=None).where(
