@@ -48,14 +48,14 @@ def test_throwaway_setups_from_ten_addresses_cannot_block_the_owners_sign_in(liv
     server, records = live
     owner = client(server, "198.51.100.7")
     email = f"owner{next(_n)}@example.com"
-    sign_up(owner, email)
+    sign_up(owner, records, email)
     enrol(owner, records, PHONE, PHONE_E164)
     sign_out(owner)
     before = len(records.codes(PHONE_E164))
     answers = []
     for i in range(10):
         attacker = client(server, f"203.0.113.{i + 1}")
-        sign_up(attacker, f"throwaway{next(_n)}@example.com")
+        sign_up(attacker, records, f"throwaway{next(_n)}@example.com")
         attacker.get("/two-step/phone")
         answers.append(attacker.post("/two-step/phone", {"phone": PHONE}).status_code)
     assert answers.count(429) >= 9
