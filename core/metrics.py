@@ -40,6 +40,7 @@ SECOND_STEP_ASKED = "second_step_asked"
 SIGNED_IN_PASSWORD = "signed_in_password_only"
 SIGNED_IN_PASSCODE = "signed_in_passcode"
 SIGNED_IN_RECOVERY = "signed_in_recovery_code"
+SIGNED_IN_AUTHENTICATOR = "signed_in_authenticator"
 
 METHODS = {"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"}
 

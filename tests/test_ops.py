@@ -222,7 +222,7 @@ def test_metrics_show_the_mail_queue_depth_and_failures(tmp_path, clock):
         return (sample(after, "bestream_mail_sends_total", result=result)
                 - sample(before, "bestream_mail_sends_total", result=result))
 
-    auth.operator_account()  # no sign-up mail: the mail server is down
+    auth.operator_account()  # no confirmation mail: the queue holds only the one below
     auth.enrol()  # "two-step verification is on" is queued
     clock.advance(30)
     text = scrape(client)
@@ -246,3 +246,24 @@ def test_metrics_show_the_mail_queue_depth_and_failures(tmp_path, clock):
     assert grew(text, "sent") == 1
     assert sample(text, "bestream_mail_queue", status="failed") == 0
     assert "ann@example.com" not in text
+
+
+@pytest.mark.settings(METRICS_TOKEN=TOKEN)
+def test_metrics_count_a_sign_in_with_the_authenticator_app(client, auth, outbox, clock):
+    from test_authenticator import T0, add_app, code_at
+
+    clock.freeze(T0)
+    auth.signup()
+    auth.enrol()
+    secret = add_app(client, auth, clock)
+    auth.signout()
+    before = scrape(client)
+    assert auth.signin().headers["Location"] == "/signin/authenticator"
+    assert client.post("/signin/authenticator", data={"code": "000000"}).status_code == 422
+    clock.advance(30)
+    assert client.post("/signin/authenticator", data={"code": code_at(secret, clock.now())}).status_code == 303
+    after = scrape(client)
+    assert (sample(after, "bestream_signins_total", outcome="signed_in_authenticator")
+            - sample(before, "bestream_signins_total", outcome="signed_in_authenticator")) == 1
+    assert (sample(after, "bestream_second_step_failures_total")
+            - sample(before, "bestream_second_step_failures_total")) == 1

@@ -196,6 +196,7 @@ def authenticator_code():
             authenticator.complete_signin(policy(), challenge, form.code.data, lambda: _complete(challenge))
         except Refused as error:
             return refused("signin/authenticator.html", error, form=form)
+        metrics.signin(metrics.SIGNED_IN_AUTHENTICATOR)
         return go_full(url_for("account.dashboard"))
     error = first_error(form) if form.is_submitted() else None
     return page("signin/authenticator.html", status=422 if error else 200, form=form, error=error)
