@@ -54,6 +54,7 @@ def password():
         elif user.must_set_password:
             # The password was right, but an administrator reset made it stop working (docs/accounts.md).
             log.info("sign-in refused: new password needed user=%s ip=%s", user.id, client_ip())
+            metrics.signin(metrics.NEW_PASSWORD_NEEDED)
             error = text(messages.NEW_PASSWORD_NEEDED)
         elif signin_rules.needs_second_step(user):
             metrics.signin(metrics.SECOND_STEP_ASKED)
