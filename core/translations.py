@@ -109,6 +109,9 @@ def event_details(details, locale, time_zone="UTC"):
     """A security event's details in `locale` and the reader's zone: 'until Dec 5, 2026, 13:00 JST',
     'to +81 ••••••••78' ('' for none)."""
     t = catalog(locale)
+    if details.get("until_recovery"):
+        # A lock that only the recovery code ends (twostep/limits.py).
+        return t.gettext("until the recovery code is used")
     if details.get("until"):
         moment = datetime.datetime.fromisoformat(details["until"])
         return t.gettext("until %(when)s") % {"when": format_when(moment, locale, time_zone)}

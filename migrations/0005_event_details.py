@@ -16,6 +16,8 @@ _TO = re.compile(r"to (\+?[0-9 •-]+)")
 
 
 def _structured(text):
+    if text == "until the recovery code is used":  # a lock only the recovery code ends (0006's locks)
+        return {"until_recovery": True}
     match = _UNTIL.fullmatch(text or "")
     if match:
         return {"until": datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M").isoformat(timespec="minutes")}

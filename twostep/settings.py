@@ -10,7 +10,7 @@ import accounts
 from accounts import Browser, events
 from core import clock
 from core.phones import mask_phone, parse_phone
-from models import AuthSession, Challenge, User, db
+from models import AuthSession, User, db
 from twostep import challenges, refusals
 from twostep.codes import hash_recovery_code, new_recovery_code
 from twostep.refusals import FlowExpired, TwoStepError
@@ -37,6 +37,7 @@ def turn_off(policy, user, browser=None):
     if policy.off_max_days:
         until = clock.now() + datetime.timedelta(days=policy.off_max_days)
     with db.atomic():
+        challenges.close_open(user.id)  # challenges before the account: the order every change locks them in
         # Conditional on a kept number: an Unsubscribe from another tab may have come first.
         switched = (User.update(two_step="off", off_until=until)
                     .where(User.id == user.id, User.two_step != "none", User.phone.is_null(False)).execute())
@@ -70,7 +71,7 @@ def finish_enable(policy, challenge, raw_code, browser=None):
         events.record(challenge.user_id, "two_step_enabled", ip=browser.ip, user_agent=browser.user_agent)
         accounts.end_other_sessions(challenge.user_id, browser, step_up_used=True)
 
-    challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_on)
+    challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_on, ip=browser.ip, user_agent=browser.user_agent)
 
 
 def unsubscribe(user, browser=None):
@@ -80,10 +81,9 @@ def unsubscribe(user, browser=None):
     with db.atomic():
         # Verifications in progress for the old set-up end with it. (Challenges
         # before the account: the order every other change locks them in.)
-        Challenge.update(finished_at=clock.now()).where(
-            Challenge.user == user.id, Challenge.finished_at.is_null()).execute()
-        User.update(two_step="none", phone=None, recovery_hash=None, off_until=None, **NO_APP).where(
-            User.id == user.id).execute()
+        challenges.close_open(user.id)
+        User.update(two_step="none", phone=None, recovery_hash=None, previous_recovery_hash=None, off_until=None,
+                    second_step_failures=0, lock_rounds=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
         events.record(user.id, "two_step_unsubscribed", ip=browser.ip, user_agent=browser.user_agent)
         accounts.end_other_sessions(user.id, browser, step_up_used=True)
 
@@ -95,7 +95,8 @@ def regenerate_recovery_code(user, browser=None):
     code = new_recovery_code()
     new_hash = hash_recovery_code(code)
     with db.atomic():
-        User.update(recovery_hash=new_hash).where(User.id == user.id).execute()
+        challenges.close_open(user.id)
+        User.update(recovery_hash=new_hash, previous_recovery_hash=None).where(User.id == user.id).execute()
         events.record(user.id, "recovery_code_new", ip=browser.ip, user_agent=browser.user_agent)
         accounts.end_other_sessions(user.id, browser, step_up_used=True)
     return code
@@ -119,12 +120,14 @@ def finish_number_change(policy, challenge, raw_code, browser=None):
     def switch_number():
         if not challenges.finish(challenge):
             raise FlowExpired()
+        challenges.close_open(challenge.user_id)  # a sign-in or Enable pending for the old number ends
         User.update(phone=challenge.phone).where(User.id == challenge.user_id).execute()
         events.record(challenge.user_id, "number_changed", ip=browser.ip, user_agent=browser.user_agent,
                       details={"to": mask_phone(challenge.phone)})
         accounts.end_other_sessions(challenge.user_id, browser, step_up_used=True)
 
-    challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_number)
+    challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_number,
+                               ip=browser.ip, user_agent=browser.user_agent)
 
 
 def reset_by_administrator(user):
@@ -137,9 +140,9 @@ def reset_by_administrator(user):
     """
     now = clock.now()
     with db.atomic():
-        User.update(two_step="none", phone=None, recovery_hash=None, off_until=None,
-                    second_step_failures=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
-        Challenge.update(finished_at=now).where(Challenge.user == user.id, Challenge.finished_at.is_null()).execute()
+        challenges.close_open(user.id)
+        User.update(two_step="none", phone=None, recovery_hash=None, previous_recovery_hash=None, off_until=None,
+                    second_step_failures=0, lock_rounds=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
         ended = (AuthSession.update(revoked_at=now)
                  .where(AuthSession.user == user.id, AuthSession.revoked_at.is_null()).execute())
         events.record(user.id, "two_step_reset", actor=events.ADMINISTRATOR)

@@ -6,8 +6,9 @@ change's transaction; these helpers keep the Flask session in step with them.
 """
 import functools
 
-from flask import request, session, url_for
+from flask import after_this_request, current_app, request, session, url_for
 from flask_login import login_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 import accounts
 from views.htmx import go
@@ -30,6 +31,46 @@ def signed_in(user, browser):
     session.clear()  # drops any pre-sign-in state and the old CSRF token
     session["sid"] = browser.session_token
     login_user(user)
+    remember_device(user.id)
+
+
+DEVICE_DAYS = 365
+
+
+def _device_cookie_name():
+    return "__Host-device" if current_app.config["SESSION_COOKIE_SECURE"] else "device"
+
+
+def _device_signer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
+
+
+def remember_device(user_id):
+    """Mark this browser as one `user_id` has signed in from (a signed cookie holding the account id only).
+
+    Wrong passwords typed by others slow down sign-in for the account's
+    address (accounts.password_wait); a browser the owner has signed in from
+    before is exempt, so nobody can lock the owner out just by knowing their
+    e-mail address (OWASP's "device cookie" defence).
+    """
+    value = _device_signer().dumps(int(user_id))
+
+    @after_this_request
+    def _set(response):
+        response.set_cookie(_device_cookie_name(), value, max_age=DEVICE_DAYS * 24 * 3600, httponly=True,
+                            samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"], path="/")
+        return response
+
+
+def known_device_user():
+    """The account id this browser has signed in to before, or None."""
+    value = request.cookies.get(_device_cookie_name())
+    if not value:
+        return None
+    try:
+        return int(_device_signer().loads(value, max_age=DEVICE_DAYS * 24 * 3600))
+    except (BadSignature, ValueError, TypeError):
+        return None
 
 
 def fresh_password_required(view=None, *, back_to=None):

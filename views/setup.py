@@ -23,7 +23,7 @@ from views.passcode_screen import check_passcode, passcode_screen
 from views.passcode_screen import resend as resend_code
 from views.sessions import keep_session, this_browser
 from views.signin import new_recovery_code_context
-from views.web import client_ip, policy, sender
+from views.web import client_ip, policy, sender, who
 
 bp = Blueprint("setup", __name__)
 
@@ -100,7 +100,7 @@ def passcode_context(challenge, now=None):
 def passcode(challenge):
     """STEP 4: enter the 6-digit passcode and Continue; Edit and Resend are here too."""
     return check_passcode("setup/passcode.html", lambda: passcode_context(challenge),
-                          lambda code: challenges.verify_passcode(policy(), challenge, code),
+                          lambda code: challenges.verify_passcode(policy(), challenge, code, **who()),
                           lambda: go(url_for("two_step.setup.recovery")))
 
 

@@ -26,7 +26,7 @@ from views.i18n import error_text, locale, show_phone, text
 from views.limiter import limit_posts
 from views.passcode_screen import check_passcode, passcode_screen
 from views.passcode_screen import resend as resend_code
-from views.sessions import signed_in, this_browser
+from views.sessions import known_device_user, signed_in, this_browser
 from views.web import client_ip, policy, safe_next, sender, who
 
 bp = Blueprint("signin", __name__)
@@ -39,7 +39,12 @@ def password():
     """The password step. Unknown email and wrong password get the same answer."""
     form = SignInForm()
     if form.validate_on_submit():
-        user = current_app.extensions["authenticator"].authenticate(form.email.data, form.password.data)
+        try:
+            user = current_app.extensions["authenticator"].authenticate(
+                form.email.data, form.password.data, policy=policy(), known_device_user=known_device_user())
+        except accounts.PasswordThrottled as throttled:
+            log.info("sign-in refused: password tries for this address must wait ip=%s", client_ip())
+            return refused("signin/password.html", throttled, form=form)
         if user is None:
             # For the operator, never the email typed (it may be a password typed in the wrong box).
             log.info("sign-in refused: wrong email or password ip=%s", client_ip())
@@ -48,6 +53,7 @@ def password():
         if user.must_set_password:
             # The password was right, but an administrator reset made it stop working (docs/accounts.md).
             log.info("sign-in refused: new password needed user=%s ip=%s", user.id, client_ip())
+            metrics.signin(metrics.NEW_PASSWORD_NEEDED)
             return page("signin/password.html", status=422, form=form, error=text(messages.NEW_PASSWORD_NEEDED))
         if signin_rules.needs_second_step(user):
             metrics.signin(metrics.SECOND_STEP_ASKED)
@@ -62,6 +68,9 @@ def password():
 def _begin_second_step(user):
     """Open the pending sign-in and show the method used last: the authenticator app, or an SMS passcode."""
     challenge, token = signin_rules.begin(user)
+    # Whoever this browser was signed in as, that server-side session ends here,
+    # as it does on the path without two-step verification.
+    accounts.end_session(session.get("sid"))
     session.clear()
     session["signin"] = token
     if authenticator.first_method(user) == authenticator.TOTP:
