@@ -280,21 +280,12 @@ def test_through_the_proxy_tls_secure_cookies_hsts_the_real_client_ip_and_compre
                             data={"email": "ann@example.com", "password": PASSWORD, "name": "Ann",
                                   "csrf_token": csrf_of(page.text)})
     assert response.status_code == 303, response.text[:500]
-<<<<<<< HEAD
-    # Sign-up answers every address the same and signs nobody in (issue 14); an operator-made account
-    # would sign in the same way. Sign in with the password: no two-step yet, so straight in.
-    page = session.get(proxy.url + "/signin", timeout=10)
-    response = session.post(proxy.url + "/signin", timeout=30, allow_redirects=False,
-                            headers={"X-Forwarded-For": "198.51.100.7", "Referer": proxy.origin + "/signin"},
-                            data={"email": "ann@example.com", "password": PASSWORD, "csrf_token": csrf_of(page.text)})
-=======
     # Sign-up only mails a confirmation link; signing in starts the session (the address may wait).
     signin = session.get(proxy.url + "/signin", timeout=10)
     response = session.post(proxy.url + "/signin", timeout=30, allow_redirects=False,
                              headers={"X-Forwarded-For": "198.51.100.7", "Referer": proxy.origin + "/signin"},
                              data={"email": "ann@example.com", "password": PASSWORD,
                                    "csrf_token": csrf_of(signin.text)})
->>>>>>> main
     assert response.status_code == 303, response.text[:500]
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=") and "; Secure" in cookie and "; HttpOnly" in cookie
