@@ -62,6 +62,11 @@ def create_app(test_config=None):
     app.config["DATABASE_URL"] = url
     database = init_database(url)
     migrate()
+    hasher = accounts.make_hasher(app.config)
+    codes.use_hasher(hasher)  # recovery codes follow the operator's ARGON2_* settings too
+    authenticator = accounts.Authenticator(hasher)
+    with database.connection_context():
+        authenticator.match_stored_costs()
     # No connection may cross a fork: gunicorn forks its workers after this (preload_app).
     release_connections()
     app.config["EXPECTED_MIGRATIONS"] = monitoring.expected_migrations()
@@ -77,20 +82,18 @@ def create_app(test_config=None):
         if not database.is_closed():
             database.close()
 
-    hasher = accounts.make_hasher(app.config)
-    codes.use_hasher(hasher)  # recovery codes follow the operator's ARGON2_* settings too
     app.extensions["policy"] = Policy.from_settings(app.config)
     app.extensions["sms_sender"] = make_sender(app.config)
     app.extensions["mailer"] = make_mailer(app.config)
     app.extensions["mail_sender"] = MailSender.from_config(app.extensions["mailer"], app.config)
-    app.extensions["authenticator"] = accounts.Authenticator(hasher)
+    app.extensions["authenticator"] = authenticator
     app.extensions["password_hasher"] = hasher
 
     if app.testing:
         # A template that reads a variable its view never passes fails the test instead of showing nothing.
         app.jinja_env.undefined = jinja2.StrictUndefined
     csrf.init_app(app)
-    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "database://"
     limiter_init_app(app)
     i18n.init_app(app)
     _configure_login(app)

@@ -3,6 +3,7 @@
   users create EMAIL --password PW [--name NAME]
   users list
   users disable EMAIL          (also ends the account's sessions)
+  users unthrottle EMAIL       (new browsers may try the password again at once)
   two-step status EMAIL        (state, masked number, Off-until date, lock; never the number or a code)
   users set-password EMAIL     (asks for the new password; every session ends, the owner is mailed)
   two-step reset EMAIL [--yes] [--print-link]
@@ -110,6 +111,19 @@ def disable_user(email):
         click.echo(f"Disabled {user.email}; its sessions have been ended.")
     else:
         click.echo(f"{user.email} was already disabled; any sessions left have been ended.")
+
+
+@users_cli.command("unthrottle")
+@click.argument("email")
+def unthrottle_user(email):
+    """Let new browsers try this address's password again at once (after wrong passwords by others).
+
+    For an owner whose only browsers are new ones, after someone else typed
+    100 wrong passwords in a row for the address. Check who is asking first.
+    """
+    user = _find_user(email)
+    accounts.clear_password_failures(current_app.extensions["policy"], user.email)
+    click.echo(f"Wrong passwords for {user.email} forgotten: any browser may try again now.")
 
 
 @two_step_cli.command("status")

@@ -45,14 +45,25 @@ SETTINGS = [
     ("SMS_PER_NUMBER_HOUR", int, 5, "SMS per phone number per hour."),
     ("SMS_PER_NUMBER_DAY", int, 10, "SMS per phone number per day."),
     ("SMS_NEW_NUMBERS_PER_ACCOUNT_DAY", int, 3, "Different new numbers an account may send codes to per day."),
-    ("SMS_PER_IP_DAY", int, 20, "SMS per client IP per day to numbers not yet confirmed."),
+    ("SMS_PER_IP_DAY", int, 20, "SMS per client per day to numbers not yet confirmed (set-up, new number). "
+     "A client is an IPv4 address or an IPv6 /64."),
+    ("SMS_PER_IP_DAY_ALL", int, 50, "SMS per client per day, all purposes together (sign-in codes included)."),
+    ("SMS_SETUP_TO_TAKEN_NUMBER_DAY", int, 1, "Set-up SMS per day to a number another account has confirmed."),
     ("SMS_DAILY_LIMIT", int, 1000, "Global SMS budget per day, all accounts together."),
+    ("SMS_SIGNIN_RESERVE_PERCENT", int, 50, "Share of SMS_DAILY_LIMIT that only sign-in and Enable codes to "
+     "confirmed numbers may use."),
+    ("SIGNUPS_PER_IP_DAY", int, 10, "Accounts one client may create per day (0 = no limit)."),
+    ("PASSWORD_FREE_FAILURES", int, 5, "Wrong passwords in a row for one e-mail address before each further "
+     "try must wait (1 minute, doubling)."),
+    ("PASSWORD_MAX_DELAY_MINUTES", int, 60, "Longest wait between two password tries for one e-mail address."),
     ("SMS_TIMEOUT_SECONDS", int, 10, "Timeout of one call to the SMS provider (whole seconds, 1 to 10)."),
     ("VONAGE_API_KEY", str, None, "Vonage API key (SMS_BACKEND=vonage)."),
     ("VONAGE_API_SECRET", str, None, "Vonage API secret (SMS_BACKEND=vonage)."),
     ("VONAGE_FROM", str, None, "Sender name or number (SMS_BACKEND=vonage)."),
     ("VONAGE_REST_HOST", str, None, "host[:port] of the SMS API, for a proxy or a test server."),
-    ("RATELIMIT_STORAGE_URI", str, "memory://", "Flask-Limiter storage; redis://host:6379 shares limits across workers."),
+    ("RATELIMIT_STORAGE_URI", str, "database://", "Where per-IP request limits are counted: database:// (the app's "
+     "database, shared by every worker and host), redis://host:6379 (several busy servers) or memory:// "
+     "(one worker only: gunicorn.conf.py refuses to start with it and several workers)."),
     ("RATELIMIT_SIGNIN", str, "20 per minute", "Per-IP limit on password and code submissions."),
     ("SMS_OUTBOX_IN_PRODUCTION", bool, False, "1 lets a server outside debug use the outbox sender (load tests, staging): "
      "it texts nobody and keeps passcodes in its table."),

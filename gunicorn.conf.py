@@ -95,12 +95,13 @@ if (os.environ.get("LOG_FORMAT") or "text").lower() == "json":
     }
 
 
-def when_ready(server):
-    """Say so when the per-IP request limits are per worker instead of shared."""
-    storage = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
-    if workers > 1 and storage.startswith("memory"):
-        server.log.warning("RATELIMIT_STORAGE_URI is memory://: each of the %s workers counts the per-IP "
-                           "limits on its own. Set it to redis://... to share them.", workers)
+# Per-IP request limits counted in memory:// are per worker: with N workers a
+# limit lets N times through. The default (database://) and redis:// are shared.
+if workers > 1 and (os.environ.get("RATELIMIT_STORAGE_URI") or "").startswith("memory"):
+    raise SystemExit(
+        f"Refusing to start: RATELIMIT_STORAGE_URI is memory:// with {workers} workers, so each worker would count "
+        "the per-IP limits on its own.\nLeave RATELIMIT_STORAGE_URI unset (database://), set it to redis://..., "
+        "or run one worker (WEB_CONCURRENCY=1).")
 
 
 def child_exit(server, worker):

@@ -20,6 +20,7 @@ from peewee import (
     CharField,
     DatabaseProxy,
     DateTimeField,
+    FloatField,
     ForeignKeyField,
     Insert,
     IntegerField,
@@ -223,6 +224,13 @@ class User(BaseModel):
     locked_until = DateTimeField(null=True)
     # The language chosen with the switcher ('en', 'ja'); None: the browser's (migration 0003).
     locale = CharField(max_length=8, null=True)
+    # Migration 0006. Locks so far in this run of failures (each lasts twice the one before), and
+    # when the last try was counted (a count left by a request that died expires with the lock time).
+    lock_rounds = IntegerField(default=0)
+    second_step_tried_at = DateTimeField(null=True)
+    # The recovery code used last and when: a replay of it is "already used", not a wrong guess.
+    previous_recovery_hash = CharField(max_length=255, null=True)
+    recovery_used_at = DateTimeField(null=True)
     # When the owner followed the confirmation link (NULL: not confirmed), migration 0007.
     email_verified_at = DateTimeField(null=True)
     # One-time links made before the last password change are dead (accounts.py).
@@ -285,6 +293,8 @@ class Challenge(BaseModel):
     recovery_shown_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow, index=True)
     finished_at = DateTimeField(null=True)
+    # Wrong codes (passcodes and recovery codes) in this verification; it ends at LOCKOUT_FAILURES (0006).
+    failures = IntegerField(default=0)
     # purpose "totp": the sealed secret of an authenticator app being set up (migration 0009).
     secret = TextField(null=True)
 
@@ -296,6 +306,8 @@ class SmsRecord(BaseModel):
     user = ForeignKeyField(User, null=True, backref="sms_records", on_delete="SET NULL")
     phone = CharField(max_length=20)
     ip = CharField(max_length=45, default="")
+    # What the per-client caps count by: the IPv4 address, or the IPv6 /64 (migration 0006).
+    client = CharField(max_length=45, default="")
     purpose = CharField(max_length=16)
     to_confirmed_number = BooleanField(default=False)
     # reserved -> sent | failed; refused when a cap stopped it before sending.
@@ -308,6 +320,7 @@ class SmsRecord(BaseModel):
             (("user", "created_at"), False),
             (("phone", "created_at"), False),
             (("ip", "created_at"), False),
+            (("client", "created_at"), False),
         )
 
 
@@ -405,5 +418,26 @@ class HelpVote(BaseModel):
         indexes = ((("user", "article"), True), (("article", "helpful"), False))
 
 
+class PasswordThrottle(BaseModel):
+    """Consecutive wrong passwords for one e-mail address (accounts/throttle.py).
+
+    Keyed by a keyed hash of the address, whether an account has it or not:
+    the throttle must not tell which addresses have accounts.
+    """
+
+    key = CharField(max_length=64, primary_key=True)
+    failures = IntegerField(default=0)
+    retry_at = DateTimeField(null=True)
+    updated_at = DateTimeField(index=True)
+
+
+class RateLimitCounter(BaseModel):
+    """Flask-Limiter's fixed-window counters (twostep/limit_storage.py): one row per key and window."""
+
+    key = CharField(max_length=255, primary_key=True)
+    count = IntegerField(default=0)
+    expires_at = FloatField(index=True)  # seconds since the epoch, as the limits library counts
+
+
 ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, QueuedMail, HelpVote,
-              AccountToken]
+              AccountToken, PasswordThrottle, RateLimitCounter]

@@ -9,15 +9,20 @@ Nothing here is needed by a rule any more when it goes:
   - sessions signed out or revoked longer ago than the retention;
   - e-mails sent from the mail queue longer ago than the retention (default
     7 days; their bodies are already erased). Mails not sent are kept.
+  - request-limit counters whose window is over, and runs of wrong passwords
+    nobody has added to for a day (except those at the 100-in-a-row stop).
 Accounts and their security activity are kept.
 
 Rows go in small batches, each its own transaction, so a purge of a big
 backlog never holds SQLite's write lock for long while people sign in.
 """
 import datetime
+import time
 
+from accounts import MAX_CONSECUTIVE_PASSWORD_FAILURES
 from core import clock
-from models import AuthSession, Challenge, OutboxMessage, QueuedMail, SmsRecord, db
+from models import (AuthSession, Challenge, OutboxMessage, PasswordThrottle, QueuedMail, RateLimitCounter, SmsRecord,
+                    db)
 
 BATCH = 1000
 MIN_SMS_DAYS = 2  # the SMS caps count the last 24 hours; keep a margin
@@ -27,8 +32,9 @@ def _delete_in_batches(model, condition):
     deleted = 0
     while True:
         with db.atomic():
-            ids = model.select(model.id).where(condition).limit(BATCH)
-            count = model.delete().where(model.id.in_(ids)).execute()
+            key = model._meta.primary_key
+            ids = [row[0] for row in model.select(key).where(condition).limit(BATCH).tuples()]
+            count = model.delete().where(key.in_(ids)).execute() if ids else 0
         deleted += count
         if count < BATCH:
             return deleted
@@ -52,4 +58,9 @@ def purge(*, challenge_hours=24, sms_days=30, outbox_hours=24, session_days=30, 
             AuthSession, AuthSession.revoked_at < now - datetime.timedelta(days=session_days)),
         "queued_mail": _delete_in_batches(
             QueuedMail, (QueuedMail.status == "sent") & (QueuedMail.sent_at < now - datetime.timedelta(days=mail_days))),
+        # Flask-Limiter's windows run on the wall clock (time.time()), not the rules' clock.
+        "rate_limit_counter": _delete_in_batches(RateLimitCounter, RateLimitCounter.expires_at < time.time()),
+        "password_throttle": _delete_in_batches(
+            PasswordThrottle, (PasswordThrottle.updated_at < now - datetime.timedelta(days=1))
+            & (PasswordThrottle.failures < MAX_CONSECUTIVE_PASSWORD_FAILURES)),
     }

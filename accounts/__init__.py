@@ -12,23 +12,27 @@ last changed is dead, whichever way the password changed (docs/accounts.md).
 """
 import collections
 import datetime
-import re
+import logging
+import hashlib
+import hmac
 import unicodedata
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from peewee import SQL
 
-from models import AccountToken, AuthSession, Challenge, Prepared, SecurityEvent, User, db
+from core.addresses import is_one_address  # the one definition of an address the app will mail
+from models import AccountToken, AuthSession, Challenge, PasswordThrottle, Prepared, SecurityEvent, User, db, is_sqlite
 from accounts import events
 from core import clock
 from core.tokens import new_token, token_digest
-from core.refusals import N_, Refused
+from core.refusals import N_, N_plural, Refused
 from core.translations import time_zones
 
-EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+log = logging.getLogger(__name__)
+
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 
@@ -78,7 +82,8 @@ def read_email(raw):
     email = (raw or "").strip().lower()
     if not email:
         raise AccountError(EMAIL_EMPTY)
-    if len(email) > 254 or _has_control_characters(email) or not EMAIL_RE.fullmatch(email):
+    # Exactly one plain address: "root,postmaster,attacker@evil.test" would be a list to a mail server.
+    if len(email) > 254 or _has_control_characters(email) or not is_one_address(email):
         raise AccountError(EMAIL_INVALID)
     return email
 
@@ -172,6 +177,32 @@ _END_SESSION = Prepared(lambda p: AuthSession.update(revoked_at=p("now")).where(
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
+def argon2_parameters(encoded):
+    """The argon2 parameters of one encoded hash, or None when it is not one."""
+    try:
+        return extract_parameters(encoded)
+    except (InvalidHashError, ValueError):
+        return None
+
+
+def stored_argon2_costs():
+    """The different argon2 parameter sets among the stored password hashes (one query, no hash read in full)."""
+    prefix = "$argon2id$v=19$"
+    if is_sqlite():
+        rest = fn.SUBSTR(User.password_hash, len(prefix) + 1)
+        params = fn.SUBSTR(rest, 1, fn.INSTR(rest, "$") - 1)
+    else:
+        params = fn.SPLIT_PART(User.password_hash, "$", 4)
+    rows = (User.select(params.alias("params")).where(User.password_hash.startswith(prefix))
+            .distinct().tuples())
+    found = []
+    for (text,) in rows:
+        parameters = argon2_parameters(f"{prefix}{text}$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA")
+        if parameters is not None:
+            found.append(parameters)
+    return found
+
+
 class Authenticator:
     """Checks email and password in the same time whether or not the email exists (item 28)."""
 
@@ -179,29 +210,84 @@ class Authenticator:
         self.hasher = hasher
         self._dummy_hash = hasher.hash(new_token())
 
-    def authenticate(self, email, password):
-        """The active user with this email and password, or None."""
+    def match_stored_costs(self):
+        """Make the decoy hash for unknown e-mails cost what the costliest stored hash costs.
+
+        Hashes made before an operator lowered the ARGON2_* costs stay until
+        their owners sign in again; checking one of them takes longer, so a
+        decoy at today's costs would let a stopwatch tell unknown e-mails from
+        those accounts. Called once at start: hashes written later are made
+        with today's costs, which the decoy already covers.
+        """
+        costliest = max(stored_argon2_costs(), key=lambda c: (c.memory_cost * c.time_cost, c.parallelism),
+                        default=None)
+        if costliest is None:
+            return
+        current = argon2_parameters(self._dummy_hash)
+        if costliest.memory_cost * costliest.time_cost > current.memory_cost * current.time_cost:
+            decoy = PasswordHasher(time_cost=costliest.time_cost, memory_cost=costliest.memory_cost,
+                                   parallelism=costliest.parallelism)
+            self._dummy_hash = decoy.hash(new_token())
+
+    def authenticate(self, email, password, *, policy=None, known_device_user=None):
+        """The active user with this email and password, or None.
+
+        With `policy`, wrong passwords are throttled per e-mail address
+        (PasswordThrottled while the address must wait), whether or not an
+        account has it. A browser this account signed in from before
+        (`known_device_user` is its id) is neither held back nor counted: the
+        owner at their own browser is never locked out by someone guessing.
+        """
         try:
             email = read_email(email)
         except AccountError:
             email = None
         user = _USER_BY_EMAIL.first(email=email) if email else None
+        known = user is not None and known_device_user is not None and user.id == known_device_user
+        wait = password_wait(policy, email) if policy is not None and email else None
+        if wait and not known:
+            raise PasswordThrottled(wait)
         stored = user.password_hash if user else self._dummy_hash
         try:
             self.hasher.verify(stored, password or "")
         except (VerificationError, InvalidHashError):
+            if policy is not None and email and not known:
+                record_password_failure(policy, email)
             return None
         if user is None or user.disabled:
             return None
+        if wait is not None:  # a run of wrong passwords is over (no write when there was none)
+            clear_password_failures(policy, email)
         if self.hasher.check_needs_rehash(stored):
             User.update(password_hash=self.hasher.hash(password)).where(User.id == user.id).execute()
         return user
 
-    def check_password(self, user, password):
+    def check_password(self, user, password, *, policy=None):
+        """True when `password` is the user's (re-authentication); throttled like sign-in with `policy`.
+
+        Raises PasswordThrottled while the account's address must wait: a
+        stolen session must not buy unlimited guesses at the password.
+        """
+        wait = password_wait(policy, user.email) if policy is not None else None
+        if wait:
+            raise PasswordThrottled(wait)
         try:
-            return self.hasher.verify(user.password_hash, password or "")
+            right = self.hasher.verify(user.password_hash, password or "")
         except (VerificationError, InvalidHashError):
-            return False
+            right = False
+        if policy is not None:
+            if not right:
+                record_password_failure(policy, user.email)
+            elif wait is not None:
+                clear_password_failures(policy, user.email)
+        return right
+
+
+def reauth_failed(user_id, *, ip="", user_agent=""):
+    """A wrong password when confirming a change: on the Security activity page and in the log."""
+    with db.atomic():
+        events.record(user_id, "reauth_failed", ip=ip, user_agent=user_agent)
+    log.warning("re-authentication failed: user=%s ip=%s", user_id, ip)
 
 
 def user_by_id(user_id):
@@ -325,6 +411,74 @@ def recently_authenticated(auth_session, minutes):
 def second_factor_recent(auth_session, minutes):
     """A passcode or the recovery code was confirmed in this session within `minutes`."""
     return auth_session is not None and _fresh(auth_session.second_factor_at, minutes)
+
+
+# Consecutive wrong passwords per e-mail address (checklist: per-account throttling).
+PASSWORD_THROTTLED = N_plural("Too many wrong passwords for this email address. Try again in %(num)d minute.",
+                              "Too many wrong passwords for this email address. Try again in %(num)d minutes.")
+# NIST SP 800-63B: at most 100 consecutive failed attempts on one account. After that,
+# only a browser this account has signed in from before may try (see below).
+MAX_CONSECUTIVE_PASSWORD_FAILURES = 100
+
+
+class PasswordThrottled(AccountError):
+    """Wrong passwords came too fast for this address; `retry_after` seconds until the next try."""
+
+    def __init__(self, retry_after):
+        self.retry_after = int(retry_after)
+        minutes = max(1, (self.retry_after + 59) // 60)
+        super().__init__(PASSWORD_THROTTLED, status=429, num=minutes)
+
+
+def throttle_key(key, email):
+    """The throttle's row key: a keyed hash of the address typed, known or not (so it tells nothing)."""
+    return hmac.new(key, b"password-throttle:" + (email or "").strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def password_wait(policy, email, now=None):
+    """Seconds before the next password try for `email` may be checked (0: now); None when the address
+    has no wrong passwords on record (nothing to clear after a right one)."""
+    now = now or clock.now()
+    row = PasswordThrottle.get_or_none(PasswordThrottle.key == throttle_key(policy.passcode_key, email))
+    if row is None:
+        return None
+    if row.failures >= MAX_CONSECUTIVE_PASSWORD_FAILURES:
+        return int(datetime.timedelta(days=1).total_seconds())
+    if row.retry_at and row.retry_at > now:
+        return int((row.retry_at - now).total_seconds()) + 1
+    return 0
+
+
+def password_delay(policy, failures):
+    """The wait after `failures` wrong passwords in a row: none for the first PASSWORD_FREE_FAILURES,
+    then 1 minute, doubling, at most PASSWORD_MAX_DELAY_MINUTES."""
+    extra = failures - policy.password_free_failures
+    if extra < 0:
+        return datetime.timedelta(0)
+    return min(datetime.timedelta(minutes=policy.password_max_delay_minutes),
+               datetime.timedelta(minutes=1) * 2 ** min(extra, 20))
+
+
+def record_password_failure(policy, email):
+    """One more wrong password for `email`, in one upsert; returns the failures in a row."""
+    now = clock.now()
+    key = throttle_key(policy.passcode_key, email)
+    with db.atomic():
+        (PasswordThrottle.insert(key=key, failures=1, updated_at=now)
+         .on_conflict(conflict_target=[PasswordThrottle.key],
+                      update={PasswordThrottle.failures: PasswordThrottle.failures + 1,
+                              PasswordThrottle.updated_at: now})
+         .execute())
+        failures = PasswordThrottle.select(PasswordThrottle.failures).where(PasswordThrottle.key == key).scalar()
+        delay = password_delay(policy, failures)
+        if delay:
+            PasswordThrottle.update(retry_at=now + delay).where(PasswordThrottle.key == key).execute()
+    return failures
+
+
+def clear_password_failures(policy, email):
+    with db.atomic():
+        PasswordThrottle.delete().where(PasswordThrottle.key == throttle_key(policy.passcode_key, email)).execute()
 
 
 # One-time links -------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ LABELS = {
     "number_changed": N_("Phone number changed"),
     "recovery_code_new": N_("New recovery code issued"),
     "second_step_locked": N_("Two-step verification locked after wrong codes"),
+    "second_step_failed": N_("Wrong code after a correct password"),
+    "reauth_failed": N_("Wrong password when confirming a change"),
     "two_step_reset": N_("Two-step verification reset by an administrator"),
     "account_disabled": N_("Account disabled by an administrator"),
     "password_changed": N_("Password changed"),
@@ -47,18 +49,21 @@ ADMINISTRATOR = "administrator"
 # The changes the user is told about by e-mail (accounts/notices.py).
 MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
           "recovery_code_new", "signin_recovery", "two_step_reset", "totp_added", "totp_removed",
-          "password_changed", "password_reset", "password_set", "signup_attempt"}
+          "password_changed", "password_reset", "password_set", "signup_attempt", "second_step_failed",
+          "second_step_locked"}
 
 
-def record(user_id, kind, *, ip="", user_agent="", detail="", actor=""):
+def record(user_id, kind, *, ip="", user_agent="", detail="", actor="", mail=True):
     """Store one event; call it inside the transaction that makes the change.
 
     `actor` is empty when the user made the change, "administrator" for the CLI.
     For a kind in MAILED, the user's e-mail is queued in the same transaction.
+    `mail=False` keeps a kind that is normally mailed off the mail (e.g. one
+    warning an hour is enough).
     """
     fields = {"user": user_id, "kind": kind, "detail": detail[:255], "ip": (ip or "")[:45],
               "user_agent": (user_agent or "")[:255], "created_at": clock.now(), "actor": actor[:32]}
-    if kind in MAILED:
+    if kind in MAILED and mail:
         with db.atomic():  # the event and its e-mail are kept or lost together
             event = SecurityEvent(id=_NEW_EVENT.insert(**fields), **fields)
             notices.queue_notice(event)
@@ -68,6 +73,12 @@ def record(user_id, kind, *, ip="", user_agent="", detail="", actor=""):
     log.info("security event=%s user=%s ip=%s by=%s at=%sZ", kind, user_id, ip, actor or "user",
              event.created_at.isoformat())
     return event
+
+
+def happened_since(user_id, kind, since):
+    """True when the account has an event of `kind` at or after `since`."""
+    return SecurityEvent.select().where(SecurityEvent.user == user_id, SecurityEvent.kind == kind,
+                                        SecurityEvent.created_at >= since).exists()
 
 
 def recent(user_id, limit=50):

@@ -48,6 +48,13 @@ MESSAGES = {
     "signin_recovery": (N_("Your recovery code was used to sign in"),
                         N_("Someone signed in to your %(site)s account with your recovery code. "
                            "That code no longer works; a new one was shown after the sign-in.")),
+    "second_step_failed": (N_("A wrong code was entered after your password"),
+                           N_("Someone entered your %(site)s password correctly, then a wrong passcode or "
+                              "recovery code. If it was not you, your password is known to someone else.")),
+    "second_step_locked": (N_("Passcodes for your account are locked"),
+                           N_("After too many wrong passcodes following a correct password, passcodes for your "
+                              "%(site)s account are locked for a while. You can still sign in with your "
+                              "recovery code.")),
     "totp_added": (N_("An authenticator app was added"),
                    N_("An authenticator app was added to your %(site)s account. Its codes now complete "
                       "a sign-in, beside the SMS passcode.")),

@@ -555,7 +555,8 @@ def server_env(database_url, argon2):
     env = {
         "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "SESSION_COOKIE_SECURE": "0",
         "SMS_BACKEND": "outbox", "SMS_OUTBOX_IN_PRODUCTION": "1",
-        "RATELIMIT_SIGNIN": "1000000 per minute", "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_SIGNIN": "1000000 per minute", "RATELIMIT_STORAGE_URI": "database://",
+        "SMS_PER_IP_DAY_ALL": "1000000000", "SIGNUPS_PER_IP_DAY": "0",
         # Every virtual user signs in again and again: the per-account SMS caps are for people, not for this.
         "SMS_PER_ACCOUNT_HOUR": "1000000000", "SMS_PER_ACCOUNT_DAY": "1000000000",
         "SMS_PER_NUMBER_HOUR": "1000000000", "SMS_PER_NUMBER_DAY": "1000000000",

@@ -36,6 +36,7 @@ REQUESTS = Counter("bestream_requests", "Answered requests by route and status c
 
 # Sign-in outcomes (the `outcome` label).
 WRONG_PASSWORD = "wrong_password"
+NEW_PASSWORD_NEEDED = "new_password_needed"  # the right password after an administrator reset
 SECOND_STEP_ASKED = "second_step_asked"
 SIGNED_IN_PASSWORD = "signed_in_password_only"
 SIGNED_IN_PASSCODE = "signed_in_passcode"

@@ -112,8 +112,14 @@ _UNTIL = re.compile(r"until (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")
 _TO = re.compile(r"to (\+?[0-9 •-]+)")
 
 
+# The detail of a lock that only the recovery code ends (twostep/limits.py).
+UNTIL_RECOVERY_DETAIL = "until the recovery code is used"
+
+
 def event_detail(detail, locale, time_zone="UTC"):
     """'until 2026-12-05 13:00 UTC' / 'to +81 ••••••••78' in `locale` (and the reader's zone); else as stored."""
+    if detail == UNTIL_RECOVERY_DETAIL:
+        return catalog(locale).gettext("until the recovery code is used")
     match = _UNTIL.fullmatch(detail or "")
     if match:
         moment = datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M")

@@ -10,6 +10,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
+from core.addresses import is_one_address
 from mail.base import Mailer, MailError
 
 
@@ -49,6 +50,10 @@ class SmtpMailer(Mailer):
         return connection
 
     def send(self, to, subject, body):
+        # Exactly one recipient, the address as stored: never a list a comma or a
+        # display name could smuggle into the To header and the SMTP envelope.
+        if not is_one_address(to):
+            raise MailError("refused: the recipient is not exactly one plain e-mail address")
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
@@ -61,7 +66,7 @@ class SmtpMailer(Mailer):
             with self._connect() as connection:
                 if self.username:
                     connection.login(self.username, self.password or "")
-                connection.send_message(message)
+                connection.send_message(message, to_addrs=[to])
         except (OSError, smtplib.SMTPException) as error:
             # OSError covers refused connections, timeouts and TLS failures.
             raise MailError(f"{type(error).__name__}: {str(error)[:200]}") from None

@@ -97,7 +97,7 @@ def test_the_units_commands_start_the_server_and_purge_with_the_example_settings
     # What an operator fills in, and what must differ on a test machine (ports, Redis, paths).
     metrics_port = free_port()
     env.update(SECRET_KEY=SECRET_KEY, DATABASE_URL=f"sqlite:///{tmp_path}/app.sqlite3",
-               SMS_BACKEND="outbox", SMS_OUTBOX_IN_PRODUCTION="1", RATELIMIT_STORAGE_URI="memory://",
+               SMS_BACKEND="outbox", SMS_OUTBOX_IN_PRODUCTION="1", RATELIMIT_STORAGE_URI="database://",
                GUNICORN_BIND=f"127.0.0.1:{free_port()}", METRICS_BIND=f"127.0.0.1:{metrics_port}",
                MAIL_SERVER="127.0.0.1", MAIL_USERNAME="", MAIL_PASSWORD="")
     for assignment in " ".join(unit_values(service, "Environment")).split():

@@ -239,7 +239,9 @@ def stack(request, tmp_path, monkeypatch):
     elif shutil.which("caddy") is None:
         pytest.skip("caddy is not installed (make test does not install it)")
     url = f"sqlite:///{tmp_path}/app.sqlite3"
-    server = LiveServer(tmp_path, url, workers=2, threads=2, TRUSTED_PROXIES=1, SESSION_COOKIE_SECURE=1)
+    # No e-mail confirmation: the account signs in right after sign-up (what is checked here is the proxy).
+    server = LiveServer(tmp_path, url, workers=2, threads=2, TRUSTED_PROXIES=1, SESSION_COOKIE_SECURE=1,
+                        EMAIL_VERIFICATION=0)
     with server:
         proxy = PROXIES[request.param](tmp_path / request.param, server.port).start()
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", proxy.ca)  # this machine sets it globally; requests obeys it
@@ -274,9 +276,8 @@ def test_through_the_proxy_tls_secure_cookies_hsts_the_real_client_ip_and_compre
     # The proxy's own request id (nginx's $request_id, Caddy's uuid), kept by the app.
     assert re.fullmatch(r"[0-9a-f]{32}|[0-9a-f-]{36}", page.headers["X-Request-ID"])
 
-    # Sign up, claiming another IP in X-Forwarded-For: the app records the address the client really has.
+    # Sign up, then sign in claiming another IP in X-Forwarded-For: the app records the client's real address.
     response = session.post(proxy.url + "/signup", timeout=30, allow_redirects=False,
-                            headers={"X-Forwarded-For": "198.51.100.7"},
                             data={"email": "ann@example.com", "password": PASSWORD, "name": "Ann",
                                   "csrf_token": csrf_of(page.text)})
     assert response.status_code == 303, response.text[:500]
@@ -287,16 +288,18 @@ def test_through_the_proxy_tls_secure_cookies_hsts_the_real_client_ip_and_compre
                              data={"email": "ann@example.com", "password": PASSWORD,
                                    "csrf_token": csrf_of(signin.text)})
     assert response.status_code == 303, response.text[:500]
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("__Host-session=") and "; Secure" in cookie and "; HttpOnly" in cookie
-    assert "; Path=/" in cookie and "Domain=" not in cookie  # what __Host- requires
+    cookies = response.raw.headers.getlist("Set-Cookie")  # the session, and the known-browser mark (issue 13)
+    assert sorted(c.split("=", 1)[0] for c in cookies) == ["__Host-device", "__Host-session"]
+    for cookie in cookies:
+        assert "; Secure" in cookie and "; HttpOnly" in cookie
+        assert "; Path=/" in cookie and "Domain=" not in cookie  # what __Host- requires
     from live import Records
     from models import SecurityEvent
 
     records = Records(url)
     with records.database.connection_context():
         event = SecurityEvent.select().order_by(SecurityEvent.id.desc()).first()
-    assert event.ip == CLIENT_IP
+    assert (event.kind, event.ip) == ("signin", CLIENT_IP)
     assert session.get(proxy.url + "/dashboard", timeout=10, allow_redirects=False).status_code == 200
 
     # Static files: compressed, cached for a long time.

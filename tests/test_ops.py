@@ -267,3 +267,16 @@ def test_metrics_count_a_sign_in_with_the_authenticator_app(client, auth, outbox
             - sample(before, "bestream_signins_total", outcome="signed_in_authenticator")) == 1
     assert (sample(after, "bestream_second_step_failures_total")
             - sample(before, "bestream_second_step_failures_total")) == 1
+
+
+@pytest.mark.settings(METRICS_TOKEN=TOKEN)
+def test_metrics_count_the_old_password_after_an_administrator_reset(app, client, auth, outbox):
+    auth.signup()
+    auth.enrol()
+    auth.signout()
+    assert app.test_cli_runner().invoke(args=["two-step", "reset", "ann@example.com", "--yes"]).exit_code == 0
+    before = scrape(client)
+    assert auth.signin().status_code == 422
+    after = scrape(client)
+    assert (sample(after, "bestream_signins_total", outcome="new_password_needed")
+            - sample(before, "bestream_signins_total", outcome="new_password_needed")) == 1

@@ -112,6 +112,10 @@ def test_one_recovery_code_used_20_times_at_once_signs_in_exactly_once(live, acc
     # The one new code shown is the account's code now.
     shown = read_recovery_code(RECOVERY_RE.search(winners[0].text).group(1))
     assert recovery_code_matches(user.recovery_hash, shown)
+    # A double submit of the right code is not a wrong guess (issue 13): nothing counted, nobody told "not right".
+    assert user.second_step_failures == 0 and user.locked_until is None
+    assert records.signin_challenges(email)[-1].failures == 0
+    assert not [r for r in responses if "is not right" in r.text]
 
 
 def test_fifty_wrong_guesses_at_once_get_at_most_five_evaluated(live, account):

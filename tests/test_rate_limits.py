@@ -14,10 +14,10 @@ from conftest import BrowserLikeClient, make_test_app
 LIMIT = "3 per minute"
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "database", "redis"])
 def storage_uri(request):
-    if request.param == "memory":
-        return "memory://"
+    if request.param in ("memory", "database"):
+        return request.param + "://"
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
         pytest.skip("TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379/15): Redis storage not tested here")

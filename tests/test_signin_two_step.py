@@ -116,7 +116,8 @@ def test_try_another_method_then_the_recovery_code(client, auth, outbox, enrolle
     assert client.post("/signin/recovery", data={"code": new_code}).status_code == 200
 
 
-def test_ten_failures_lock_the_second_step_for_fifteen_minutes(client, auth, outbox, enrolled, clock):
+def test_ten_wrong_passcodes_lock_passcodes_for_fifteen_minutes_but_never_the_recovery_code(
+        client, auth, outbox, enrolled, clock):
     auth.signin()
     right = outbox.last_code()
     wrong = "000000" if right != "000000" else "111111"
@@ -128,12 +129,36 @@ def test_ten_failures_lock_the_second_step_for_fifteen_minutes(client, auth, out
     wrong = "000000" if right != "000000" else "111111"
     for _ in range(4):
         client.post("/signin/passcode", data={"code": wrong})
-    assert client.post("/signin/recovery", data={"code": "AAAA-AAAA-AAAA-AAAA"}).status_code == 422
-    locked = client.post("/signin/passcode", data={"code": right})
-    assert locked.status_code == 429 and "locked" in locked.get_data(as_text=True)
-    assert int(locked.headers["Retry-After"]) > 14 * 60
-    assert client.post("/signin/recovery", data={"code": enrolled}).status_code == 429
+    ended = client.post("/signin/passcode", data={"code": wrong})
+    assert ended.status_code == 429 and "Too many wrong codes for this sign-in" in ended.get_data(as_text=True)
+    assert client.post("/signin/passcode", data={"code": right}).headers["Location"] == "/signin"  # it is over
     assert "second_step_locked" in kinds()
+    # A new sign-in: no SMS (a code could not be used), the screen says why ...
+    sent = outbox.count()
+    auth.signin()
+    assert outbox.count() == sent
+    locked = client.post("/signin/passcode", data={"code": right})
+    assert locked.status_code in (422, 429)
+    resend = client.post("/signin/resend")
+    assert resend.status_code == 429 and int(resend.headers["Retry-After"]) > 14 * 60
+    assert "locked" in resend.get_data(as_text=True)
+    # ... and the owner's recovery code still signs in, which ends the lock.
+    assert client.post("/signin/recovery", data={"code": enrolled}).status_code == 200
+    assert user_row().locked_until is None
+    auth.signout()
+    auth.signin()
+    assert client.post("/signin/passcode", data={"code": outbox.last_code()}).headers["Location"] == "/dashboard"
+
+
+def test_a_passcode_lock_ends_after_fifteen_minutes(client, auth, outbox, enrolled, clock):
+    auth.signin()
+    for round_ in range(2):
+        code = outbox.last_code()
+        for _ in range(5):
+            client.post("/signin/passcode", data={"code": "000000" if code != "000000" else "111111"})
+        clock.advance(31)
+        client.post("/signin/resend")
+    assert user_row().locked_until is not None
     clock.advance(15 * 60 + 1)
     auth.signin()
     assert client.post("/signin/passcode", data={"code": outbox.last_code()}).headers["Location"] == "/dashboard"

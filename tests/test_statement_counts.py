@@ -25,10 +25,11 @@ WRITE_RE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 # SMS is reserved: the advisory lock that serialises reservations (twostep/limits.py).
 EXPECTED = {
     "GET /signin": (0, 0),
-    # The account; the pending sign-in (1 commit); the SMS caps: 5 counts and the attempt's row (1 commit)
-    # and the budget warning's count; the code on the pending sign-in (1 commit); the outbox's row
-    # (the "provider", 1 commit); the attempt marked sent (1 commit).
-    "POST /signin": (12, 5),
+    # The account; the address's wrong-password record (issue 13's throttle); the pending sign-in
+    # (1 commit); the SMS caps: 6 counts (the sixth: all SMS from this client today, issue 13) and
+    # the attempt's row (1 commit) and the budget warning's count; the code on the pending sign-in
+    # (1 commit); the outbox's row (the "provider", 1 commit); the attempt marked sent (1 commit).
+    "POST /signin": (14, 5),
     "GET /signin/passcode": (1, 0),  # the pending sign-in and its account, one query
     # The pending sign-in and its account; then one transaction: the try counted on the code and on the
     # account (a savepoint around it), the code used up and the sign-in closed in one UPDATE, the

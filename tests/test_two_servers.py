@@ -130,7 +130,8 @@ def test_the_per_ip_request_limit_is_shared_through_redis(tmp_path):
         for i in range(8):  # wrong passwords, alternating between the servers
             browser = Browser((a, b)[i % 2].url)
             browser.get("/signin")
-            statuses.append(browser.post("/signin", {"email": "x@example.com", "password": "wrong-password"})
+            # A new address each time: five wrong passwords for one address would start its own throttle.
+            statuses.append(browser.post("/signin", {"email": f"x{i}@example.com", "password": "wrong-password"})
                             .status_code)
         # Each server alone saw only 4: the 7th and 8th are refused because Redis counts both.
         assert statuses == [422] * 6 + [429] * 2

@@ -14,13 +14,14 @@ from peewee import SQL
 from core import metrics
 from models import Challenge, Prepared, User, db
 from sms import SmsError
+from accounts import events
 from core import clock
 from twostep import limits
 from core.tokens import new_token, token_digest
 from twostep.codes import new_passcode, passcode_hash, passcode_matches, read_passcode
 from core.translations import catalog
 from twostep.refusals import (CODE_WRONG_AND_VOIDED, CodeExpired, CodeFormat, CodeVoided, Cooldown, FlowExpired,
-                              SendFailed, WrongCode)
+                              SendFailed, TooManyTries, WrongCode)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ def _find_query(by_user, by_age):
 _FIND = {(by_user, by_age): _find_query(by_user, by_age) for by_user in (False, True) for by_age in (False, True)}
 _NEW = Prepared(lambda p: Challenge.insert(
     **{name: p(name) for name in ("token_hash", "user", "purpose", "phone", "code_hash", "code_sent_at", "attempts",
-                                  "verified_at", "recovery_hash", "recovery_shown_at", "created_at", "finished_at")}))
+                                  "verified_at", "recovery_hash", "recovery_shown_at", "created_at", "finished_at",
+                                  "failures")}))
 
 
 # A new code on the challenge: the cooldown condition makes parallel resends leave one live code.
@@ -55,7 +57,8 @@ _ISSUE = Prepared(lambda p: (
 _COUNT_TRY = Prepared(lambda p: (
     Challenge.update(attempts=Challenge.attempts + SQL("1"))
     .where(Challenge.id == p("id"), Challenge.code_hash == p("code_hash"),
-           Challenge.attempts < p("max_attempts"), Challenge.verified_at.is_null())))
+           Challenge.attempts < p("max_attempts"), Challenge.verified_at.is_null(),
+           Challenge.failures < p("max_failures"))))
 # The code used up (and, for a sign-in, the challenge closed) by the one request that gets here first.
 _USE_CODE = Prepared(lambda p: (
     Challenge.update(verified_at=p("now"), code_hash=SQL("NULL"), finished_at=p("finished_at"))
@@ -68,7 +71,7 @@ def open_challenge(user_id, purpose, phone=None):
     token = new_token()
     fields = {"token_hash": token_digest(token), "user": user_id, "purpose": purpose, "phone": phone,
               "code_hash": None, "code_sent_at": None, "attempts": 0, "verified_at": None, "recovery_hash": None,
-              "recovery_shown_at": None, "created_at": clock.now(), "finished_at": None}
+              "recovery_shown_at": None, "created_at": clock.now(), "finished_at": None, "failures": 0}
     with db.atomic():
         challenge = Challenge(id=_NEW.insert(**fields), **fields)
     return challenge, token
@@ -90,6 +93,18 @@ def finish(challenge):
     """Close the challenge; True for the one request that closed it (double submits lose)."""
     return bool(Challenge.update(finished_at=clock.now())
                 .where(Challenge.id == challenge.id, Challenge.finished_at.is_null()).execute())
+
+
+def close_open(user_id):
+    """End every verification of the account still in progress (sign-in, set-up, Enable, new number).
+
+    Called inside the transaction of a change that makes them stale: a new
+    number, Off, Unsubscribe, a new recovery code, an administrator's reset.
+    A pending sign-in started before the change (perhaps by someone who knew
+    the password) must not go on to send a code to the old number.
+    """
+    return (Challenge.update(finished_at=clock.now())
+            .where(Challenge.user == user_id, Challenge.finished_at.is_null()).execute())
 
 
 def passcode_message(policy, code, locale="en"):
@@ -132,6 +147,7 @@ def send_passcode(policy, sender, challenge, *, ip, to_confirmed, locale="en"):
     provider refused or did not answer; the code is voided so the user can
     simply try again).
     """
+    current_number_or_expired(challenge)
     wait = cooldown_left(policy, challenge)
     if wait:
         raise Cooldown(wait)
@@ -177,7 +193,34 @@ def _undo_issue(record, challenge, code_hash, status):
             Challenge.id == challenge.id, Challenge.code_hash == code_hash).execute()
 
 
-def verify_passcode(policy, challenge, raw, on_success=lambda: None, finish=False):
+def current_number_or_expired(challenge):
+    """Refuse a sign-in or Enable whose number is no longer the account's (changed, removed, reset).
+
+    Those verifications send to and trust the account's confirmed number: one
+    opened before a change must not send the code to the old number, nor let
+    a code from it complete anything.
+    """
+    if challenge.purpose in ("signin", "enable", "stepup"):
+        phone = challenge.user.phone  # the account as this request read it
+        if not phone or phone != challenge.phone:
+            with db.atomic():
+                finish(challenge)
+            raise FlowExpired()
+
+
+def note_wrong_code(challenge, failures, *, ip="", user_agent=""):
+    """Tell the owner when a correct password is followed by a wrong code (inside the failure's transaction).
+
+    Once per pending sign-in, on its first wrong code; mailed at most once an
+    hour, so that someone who has the password cannot flood the owner's inbox.
+    """
+    if challenge.purpose != "signin" or failures != 1:
+        return
+    recently = events.happened_since(challenge.user_id, "second_step_failed", clock.now() - datetime.timedelta(hours=1))
+    events.record(challenge.user_id, "second_step_failed", ip=ip, user_agent=user_agent, mail=not recently)
+
+
+def verify_passcode(policy, challenge, raw, on_success=lambda: None, finish=False, *, ip="", user_agent=""):
     """Check the typed passcode; when right, use it up and run `on_success` in the same transaction.
 
     `challenge` is the row this request read (find_challenge, with its user):
@@ -185,7 +228,9 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None, finish=Fals
     that changed the row in between makes this one lose, not win twice.
     `finish=True` also closes the challenge in the statement that uses the
     code (FlowExpired when a parallel request closed it first).
-    Raises CodeFormat (not counted), Locked, CodeExpired, CodeVoided, FlowExpired or WrongCode.
+    Raises CodeFormat (not counted), Locked, CodeExpired, CodeVoided,
+    FlowExpired (also when the account's number changed), WrongCode or
+    TooManyTries (this verification had LOCKOUT_FAILURES wrong codes and is over).
     """
     code = read_passcode(raw)
     if code is None:
@@ -196,29 +241,41 @@ def verify_passcode(policy, challenge, raw, on_success=lambda: None, finish=Fals
         raise CodeVoided()
     if clock.now() > current.code_sent_at + datetime.timedelta(seconds=policy.passcode_ttl):
         raise CodeExpired()
+    current_number_or_expired(current)
     # One transaction from counting the try to using the code up: the row locks
     # (PostgreSQL) or the write lock (SQLite) make parallel checks of one code
-    # take turns, and a whole check costs a single commit.
+    # take turns, and a whole check costs a single commit. A request that dies
+    # half-way rolls its counts back with it.
+    ended = False
     with db.atomic():
         counted = _COUNT_TRY.execute(id=current.id, code_hash=current.code_hash,
-                                     max_attempts=policy.passcode_max_attempts)
+                                     max_attempts=policy.passcode_max_attempts, max_failures=policy.lockout_failures)
         if not counted:
-            raise CodeVoided()
-        limits.claim_try(policy, current.user_id)  # Locked rolls the count back too
-        if passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
-            now = clock.now()
-            # finished_at is NULL before (the WHERE says so): writing NULL again when not finishing changes nothing.
-            used = _USE_CODE.execute(now=now, finished_at=now if finish else None, id=current.id,
-                                     code_hash=current.code_hash)
-            if not used:
-                closed = Challenge.select(Challenge.finished_at).where(Challenge.id == current.id).scalar()
-                raise FlowExpired() if finish and closed else CodeVoided()
-            limits.record_success(current.user_id)
-            challenge.verified_at = clock.now()
-            return on_success()
-        # Wrong: the try and the failure are committed before the answer.
-        limits.record_failure(policy, current.user_id)
-        attempts = Challenge.select(Challenge.attempts).where(Challenge.id == current.id).scalar() or 0
+            ended = limits.end_if_used_up(policy, current.id)
+            if not ended:
+                raise CodeVoided()
+        else:
+            limits.claim_try(policy, current.user_id)  # Locked rolls the count back too
+            if passcode_matches(policy.passcode_key, current.id, code, current.code_hash):
+                now = clock.now()
+                # finished_at is NULL before (the WHERE says so): writing NULL again when not finishing changes nothing.
+                used = _USE_CODE.execute(now=now, finished_at=now if finish else None, id=current.id,
+                                         code_hash=current.code_hash)
+                if not used:
+                    closed = Challenge.select(Challenge.finished_at).where(Challenge.id == current.id).scalar()
+                    raise FlowExpired() if finish and closed else CodeVoided()
+                limits.record_success(current.user_id)
+                challenge.verified_at = clock.now()
+                return on_success()
+            # Wrong: the try, the failure and the owner's notice are committed before the answer.
+            Challenge.update(failures=Challenge.failures + 1).where(Challenge.id == current.id).execute()
+            limits.record_failure(policy, current.user_id, ip=ip, user_agent=user_agent)
+            attempts, failures = (Challenge.select(Challenge.attempts, Challenge.failures)
+                                  .where(Challenge.id == current.id).tuples().get())
+            note_wrong_code(current, failures, ip=ip, user_agent=user_agent)
+            ended = limits.end_if_used_up(policy, current.id)
+    if ended:
+        raise TooManyTries()
     left = policy.passcode_max_attempts - attempts
     if left <= 0:
         raise CodeVoided(CODE_WRONG_AND_VOIDED)

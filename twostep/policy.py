@@ -32,7 +32,12 @@ class Policy:
     sms_per_number_day: int = 10
     sms_new_numbers_per_account_day: int = 3
     sms_per_ip_day: int = 20
+    sms_per_ip_day_all: int = 50
+    sms_setup_to_taken_number_day: int = 1
     sms_daily_limit: int = 1000
+    sms_signin_reserve_percent: int = 50
+    password_free_failures: int = 5
+    password_max_delay_minutes: int = 60
 
     @classmethod
     def from_settings(cls, config):
@@ -62,5 +67,10 @@ class Policy:
             sms_per_number_day=config["SMS_PER_NUMBER_DAY"],
             sms_new_numbers_per_account_day=config["SMS_NEW_NUMBERS_PER_ACCOUNT_DAY"],
             sms_per_ip_day=config["SMS_PER_IP_DAY"],
+            sms_per_ip_day_all=config["SMS_PER_IP_DAY_ALL"],
+            sms_setup_to_taken_number_day=config["SMS_SETUP_TO_TAKEN_NUMBER_DAY"],
             sms_daily_limit=config["SMS_DAILY_LIMIT"],
+            sms_signin_reserve_percent=max(0, min(100, config["SMS_SIGNIN_RESERVE_PERCENT"])),
+            password_free_failures=config["PASSWORD_FREE_FAILURES"],
+            password_max_delay_minutes=config["PASSWORD_MAX_DELAY_MINUTES"],
         )

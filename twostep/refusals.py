@@ -17,6 +17,9 @@ CODE_WRONG_AND_VOIDED = N_("That passcode is not right, and it no longer works. 
                            "Click \u201cResend\u201d to request a new code.")
 LOCKED = N_plural("Too many wrong codes. Two-step verification is locked for %(num)d more minute.",
                    "Too many wrong codes. Two-step verification is locked for %(num)d more minutes.")
+LOCKED_UNTIL_RECOVERY = N_("Too many wrong passcodes: passcodes are locked until the recovery code is used. "
+                           "Click \u201cTry another method\u201d to sign in with your recovery code.")
+TOO_MANY_TRIES = N_("Too many wrong codes for this sign-in. Please start again.")
 COOLDOWN = N_plural("A passcode was just sent. You can resend in %(num)d second.",
                      "A passcode was just sent. You can resend in %(num)d seconds.")
 SEND_FAILED = N_("We could not send the SMS. Please try again in a moment.")
@@ -83,9 +86,16 @@ class Locked(TwoStepError):
     status = 429
     msgid = LOCKED
 
-    def __init__(self, retry_after):
-        super().__init__(num=max(1, (retry_after + 59) // 60))
+    def __init__(self, retry_after, msgid=None):
+        super().__init__(msgid, num=max(1, (retry_after + 59) // 60))
         self.retry_after = retry_after
+
+
+class TooManyTries(TwoStepError):
+    """One pending verification had all its tries; it is over (the account is not locked)."""
+
+    status = 429
+    msgid = TOO_MANY_TRIES
 
 
 class Cooldown(TwoStepError):

@@ -6,7 +6,7 @@ account's other sessions after it.
 """
 import datetime
 
-from models import AuthSession, Challenge, User, db
+from models import AuthSession, User, db
 from accounts import events
 from core import clock
 from twostep import challenges
@@ -33,6 +33,7 @@ def turn_off(policy, user, *, ip="", user_agent=""):
     if policy.off_max_days:
         until = clock.now() + datetime.timedelta(days=policy.off_max_days)
     with db.atomic():
+        challenges.close_open(user.id)  # challenges before the account: the order every change locks them in
         # Conditional on a kept number: an Unsubscribe from another tab may have come first.
         switched = (User.update(two_step="off", off_until=until)
                     .where(User.id == user.id, User.two_step != "none", User.phone.is_null(False)).execute())
@@ -56,7 +57,7 @@ def finish_enable(policy, challenge, raw_code, *, ip="", user_agent=""):
         User.update(two_step="on", off_until=None).where(User.id == challenge.user_id).execute()
         events.record(challenge.user_id, "two_step_enabled", ip=ip, user_agent=user_agent)
 
-    challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_on)
+    challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_on, ip=ip, user_agent=user_agent)
 
 
 def unsubscribe(user, *, ip="", user_agent=""):
@@ -65,10 +66,9 @@ def unsubscribe(user, *, ip="", user_agent=""):
     with db.atomic():
         # Verifications in progress for the old set-up end with it. (Challenges
         # before the account: the order every other change locks them in.)
-        Challenge.update(finished_at=clock.now()).where(
-            Challenge.user == user.id, Challenge.finished_at.is_null()).execute()
-        User.update(two_step="none", phone=None, recovery_hash=None, off_until=None, **NO_APP).where(
-            User.id == user.id).execute()
+        challenges.close_open(user.id)
+        User.update(two_step="none", phone=None, recovery_hash=None, previous_recovery_hash=None, off_until=None,
+                    second_step_failures=0, lock_rounds=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
         events.record(user.id, "two_step_unsubscribed", ip=ip, user_agent=user_agent)
 
 
@@ -78,7 +78,8 @@ def regenerate_recovery_code(user, *, ip="", user_agent=""):
     code = new_recovery_code()
     new_hash = hash_recovery_code(code)
     with db.atomic():
-        User.update(recovery_hash=new_hash).where(User.id == user.id).execute()
+        challenges.close_open(user.id)
+        User.update(recovery_hash=new_hash, previous_recovery_hash=None).where(User.id == user.id).execute()
         events.record(user.id, "recovery_code_new", ip=ip, user_agent=user_agent)
     return code
 
@@ -98,11 +99,12 @@ def finish_number_change(policy, challenge, raw_code, *, ip="", user_agent=""):
     def switch_number():
         if not challenges.finish(challenge):
             raise FlowExpired()
+        challenges.close_open(challenge.user_id)  # a sign-in or Enable pending for the old number ends
         User.update(phone=challenge.phone).where(User.id == challenge.user_id).execute()
         events.record(challenge.user_id, "number_changed", ip=ip, user_agent=user_agent,
                       detail=f"to {mask_phone(challenge.phone)}")
 
-    challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_number)
+    challenges.verify_passcode(policy, challenge, raw_code, on_success=switch_number, ip=ip, user_agent=user_agent)
 
 
 def reset_by_administrator(user):
@@ -115,9 +117,9 @@ def reset_by_administrator(user):
     """
     now = clock.now()
     with db.atomic():
-        User.update(two_step="none", phone=None, recovery_hash=None, off_until=None,
-                    second_step_failures=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
-        Challenge.update(finished_at=now).where(Challenge.user == user.id, Challenge.finished_at.is_null()).execute()
+        challenges.close_open(user.id)
+        User.update(two_step="none", phone=None, recovery_hash=None, previous_recovery_hash=None, off_until=None,
+                    second_step_failures=0, lock_rounds=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
         ended = (AuthSession.update(revoked_at=now)
                  .where(AuthSession.user == user.id, AuthSession.revoked_at.is_null()).execute())
         events.record(user.id, "two_step_reset", actor=events.ADMINISTRATOR)

@@ -12,10 +12,10 @@ from views import messages
 from core.translations import zone_choices, zone_name
 from views.email import queue_confirmation, queue_welcome
 from views.forms import ButtonForm, PasswordForm, SignUpForm, TimeZoneForm, first_error
-from views.htmx import go, page
+from views.htmx import go, page, refused
 from views.i18n import chosen_locale, detail, error_text, locale, show_phone, text, time_zone
-from views.limiter import limit_posts
-from views.web import safe_next, who
+from views.limiter import limit_posts, limit_signups
+from views.web import policy, safe_next, who
 
 bp = Blueprint("account", __name__)
 
@@ -35,6 +35,7 @@ def dashboard():
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limit_posts
+@limit_signups
 def signup():
     """Create an account (switched off with ALLOW_SIGNUP=0).
 
@@ -143,9 +144,16 @@ def reauth():
     error = None
     target = safe_next(request.values.get("next"), url_for("account.personal"))
     if form.validate_on_submit():
-        if current_app.extensions["authenticator"].check_password(current_user, form.password.data):
+        try:
+            right = current_app.extensions["authenticator"].check_password(current_user, form.password.data,
+                                                                           policy=policy())
+        except accounts.PasswordThrottled as throttled:
+            return refused("account/reauth.html", throttled, form=form, next=target)
+        if right:
             accounts.password_confirmed(session.get("sid"))
             return go(target)
+        # A wrong password from a signed-in browser may be a stolen session guessing: on the record.
+        accounts.reauth_failed(current_user.id, **who())
         error = text(messages.REAUTH_WRONG)
     elif form.is_submitted():
         error = first_error(form)

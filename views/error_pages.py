@@ -5,7 +5,7 @@ page (or the `main` fragment for htmx) saying what to do next.
 """
 import logging
 
-from flask import g
+from flask import g, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -22,8 +22,10 @@ MESSAGES = {
     404: N_("This page does not exist."),
     405: N_("This page cannot be used that way."),
     413: N_("What you sent is too large."),
+    415: N_("This page takes a form sent from its own page. Please go back and try again."),
     429: N_("Too many attempts. Please wait a little and try again."),
 }
+FILES_MESSAGE = N_("This form takes text only. Please go back and type your answer.")
 CSRF_MESSAGE = N_("This form has expired or was not sent from this site. Reload the page and try again.")
 OTHER_MESSAGE = N_("Something went wrong.")
 UNEXPECTED_MESSAGE = N_("Something went wrong on our side. Please try again.")
@@ -39,6 +41,18 @@ def _error_page(status, message, retry_after=None):
 
 
 def register_error_handlers(app):
+    @app.before_request
+    def _forms_only():
+        """Posts are forms of text fields, sent the way a browser sends a form; anything else is refused
+        before a form reads it (Flask-WTF would read a JSON body as the form, with objects for values)."""
+        if request.method != "POST":
+            return None
+        if request.mimetype not in ("", "application/x-www-form-urlencoded", "multipart/form-data"):
+            return _error_page(415, MESSAGES[415])
+        if request.files:  # no form here takes a file
+            return _error_page(400, FILES_MESSAGE)
+        return None
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return _error_page(400, CSRF_MESSAGE)

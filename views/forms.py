@@ -80,8 +80,19 @@ class RecoveryCodeForm(FlaskForm):
                                                         Length(max=40, message=TOO_LONG)])
 
 
+class TickBox(BooleanField):
+    """A checkbox that is ticked only by the value its own input sends ("y").
+
+    WTForms' BooleanField reads any value but "" and "false" as ticked, so "0"
+    or "no" would tick "I kept this number in a safe place" for a script.
+    """
+
+    def process_formdata(self, valuelist):
+        self.data = bool(valuelist) and valuelist[0] == "y"
+
+
 class KeptForm(FlaskForm):
-    kept = BooleanField(_l("I kept this number in a safe place"))
+    kept = TickBox(_l("I kept this number in a safe place"))
 
 
 class VoteForm(FlaskForm):

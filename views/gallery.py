@@ -25,7 +25,7 @@ from core.clock import now
 from core.phones import PHONE_INVALID, PhoneRejected
 from twostep import challenges, refusals, totp
 from twostep.codes import format_recovery_code, new_recovery_code
-from views.error_pages import CSRF_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
+from views.error_pages import CSRF_MESSAGE, FILES_MESSAGE, MESSAGES, UNEXPECTED_MESSAGE
 from views.forms import (AppCodeForm, ButtonForm, ChangePasswordForm, EmailForm, KeptForm, NewPasswordForm,
                          PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm, SignUpForm, TimeZoneForm,
                          VoteForm)
@@ -199,6 +199,8 @@ def _entries():
           lambda: _anonymous(form=SignInForm(), error=_wrong_password())),
         E("signin-signed-out", "Sign in", "after signing out (message)", "signin/password.html",
           lambda: _anonymous(form=SignInForm(), error=None), flashes=(("info", messages.SIGNED_OUT),)),
+        E("signin-throttled", "Sign in", "error: too many wrong passwords for the address", "signin/password.html",
+          lambda: _anonymous(form=SignInForm(), error=_err(accounts.PasswordThrottled(4 * 60)))),
         E("signin-expired", "Sign in", "pending sign-in expired", "signin/password.html",
           lambda: _anonymous(form=SignInForm(), error=None), flashes=(("error", messages.SIGNIN_EXPIRED),)),
         E("signin-email-confirmed", "Sign in", "after confirming the address (message)", "signin/password.html",
@@ -239,6 +241,12 @@ def _entries():
           lambda: _anonymous(**_passcode(error=_err(refusals.Cooldown(12)), cooldown=12, expires_in=288))),
         E("signin-passcode-locked", "Sign-in passcode", "locked after wrong codes", "signin/passcode.html",
           lambda: _anonymous(**_passcode(error=_err(refusals.Locked(14 * 60)), expires_in=0))),
+        E("signin-passcode-locked-until-recovery", "Sign-in passcode", "locked until the recovery code is used",
+          "signin/passcode.html",
+          lambda: _anonymous(**_passcode(error=_err(refusals.Locked(86400, refusals.LOCKED_UNTIL_RECOVERY)),
+                                         expires_in=0))),
+        E("signin-passcode-too-many", "Sign-in passcode", "this sign-in had all its tries", "signin/passcode.html",
+          lambda: _anonymous(**_passcode(error=_err(refusals.TooManyTries()), expires_in=0))),
         E("signin-passcode-cap", "Sign-in passcode", "SMS cap reached", "signin/passcode.html",
           lambda: _anonymous(**_passcode(error=_err(refusals.SmsCapReached(3600, refusals.CAP_ACCOUNT_HOUR)),
                                          expires_in=0))),
@@ -413,6 +421,10 @@ def _entries():
         # Errors and development pages
         E("error-400", "Error pages", "400 form expired (CSRF)", "errors/error.html",
           lambda: _anonymous(status_code=400, message=text(CSRF_MESSAGE), request_id=None)),
+        E("error-400-files", "Error pages", "400 a file sent in a text field", "errors/error.html",
+          lambda: _anonymous(status_code=400, message=text(FILES_MESSAGE), request_id=None)),
+        E("error-415", "Error pages", "415 not sent as a form", "errors/error.html",
+          lambda: _anonymous(status_code=415, message=text(MESSAGES[415]), request_id=None)),
         E("error-404", "Error pages", "404 not found", "errors/error.html",
           lambda: _anonymous(status_code=404, message=text(MESSAGES[404]), request_id=None)),
         E("error-429", "Error pages", "429 too many attempts", "errors/error.html",

@@ -1,15 +1,25 @@
-"""Per-IP request limits (Flask-Limiter) on password and code submissions.
+"""Per-client request limits (Flask-Limiter) on password and code submissions, and on sign-ups.
 
-Storage comes from RATELIMIT_STORAGE_URI: memory:// for one process,
-redis:// so that every worker and host shares the counts. These limits are a
-first line against scripted guessing; the per-account rules in
-twostep/limits.py are what protects each account.
+Storage comes from RATELIMIT_STORAGE_URI: database:// (the default,
+twostep/limit_storage.py) and redis:// are shared by every worker and host;
+memory:// is for one process only (gunicorn.conf.py refuses it with several
+workers). A client is an IPv4 address or an IPv6 /64 (twostep/limits.py
+`client_key`). These limits are a first line against scripted guessing;
+the per-account rules in twostep/limits.py and accounts.py protect each account.
 """
-from flask import current_app
+from flask import current_app, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
-limiter = Limiter(key_func=get_remote_address)
+from twostep.limits import client_key
+from twostep import limit_storage  # noqa: F401  (registers the database:// storage)
+
+
+def client():
+    """The client the limits count by: the address (after ProxyFix), an IPv6 address by its /64."""
+    return client_key(request.remote_addr or "")
+
+
+limiter = Limiter(key_func=client)
 
 
 def init_app(app):
@@ -27,5 +37,14 @@ def signin_limit():
     return current_app.config["RATELIMIT_SIGNIN"]
 
 
+def signup_limit():
+    per_day = current_app.config["SIGNUPS_PER_IP_DAY"]
+    return f"{per_day} per day" if per_day else "1000000 per day"
+
+
 # Counted on POST only: reading a form costs nothing to protect.
 limit_posts = limiter.limit(signin_limit, methods=["POST"])
+
+# Accounts made per client per day: only a sign-up that succeeded (a 303) counts.
+limit_signups = limiter.limit(signup_limit, methods=["POST"], key_func=lambda: "signup:" + client(),
+                              deduct_when=lambda response: response.status_code == 303)

@@ -93,7 +93,7 @@ def passcode():
     form = PasscodeForm()
     if form.validate_on_submit():
         try:
-            challenges.verify_passcode(policy(), challenge, form.code.data)
+            challenges.verify_passcode(policy(), challenge, form.code.data, **who())
         except Refused as error:
             return refused("setup/passcode.html", error, **_passcode_context(challenge, form))
         return go(url_for("two_step.setup.recovery"))

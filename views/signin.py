@@ -26,7 +26,7 @@ from views.i18n import error_text, locale, show_phone, text
 from views.limiter import limit_posts
 from views.passcode_screen import passcode_screen
 from views.passcode_screen import resend as resend_code
-from views.sessions import start_signed_in_session
+from views.sessions import known_device_user, start_signed_in_session
 from views.web import client_ip, policy, safe_next, sender, who
 
 bp = Blueprint("signin", __name__)
@@ -40,7 +40,12 @@ def password():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        user = current_app.extensions["authenticator"].authenticate(form.email.data, form.password.data)
+        try:
+            user = current_app.extensions["authenticator"].authenticate(
+                form.email.data, form.password.data, policy=policy(), known_device_user=known_device_user())
+        except accounts.PasswordThrottled as throttled:
+            log.info("sign-in refused: password tries for this address must wait ip=%s", client_ip())
+            return refused("signin/password.html", throttled, form=form)
         if user is None:
             # For the operator, never the email typed (it may be a password typed in the wrong box).
             log.info("sign-in refused: wrong email or password ip=%s", client_ip())
@@ -49,6 +54,7 @@ def password():
         elif user.must_set_password:
             # The password was right, but an administrator reset made it stop working (docs/accounts.md).
             log.info("sign-in refused: new password needed user=%s ip=%s", user.id, client_ip())
+            metrics.signin(metrics.NEW_PASSWORD_NEEDED)
             error = text(messages.NEW_PASSWORD_NEEDED)
         elif signin_rules.needs_second_step(user):
             metrics.signin(metrics.SECOND_STEP_ASKED)
@@ -66,6 +72,9 @@ def password():
 def _begin_second_step(user):
     """Open the pending sign-in and show the method used last: the authenticator app, or an SMS passcode."""
     challenge, token = signin_rules.begin(user)
+    # Whoever this browser was signed in as, that server-side session ends here,
+    # as it does on the path without two-step verification.
+    accounts.end_session(session.get("sid"))
     session.clear()
     session["signin"] = token
     if authenticator.first_method(user) == authenticator.TOTP:
@@ -122,7 +131,8 @@ def passcode():
     form = PasscodeForm()
     if form.validate_on_submit():
         try:
-            signin_rules.complete_with_passcode(policy(), challenge, form.code.data, lambda: _complete(challenge))
+            signin_rules.complete_with_passcode(policy(), challenge, form.code.data, lambda: _complete(challenge),
+                                                **who())
         except Refused as error:
             return refused("signin/passcode.html", error, **_passcode_context(challenge, form))
         metrics.signin(metrics.SIGNED_IN_PASSCODE)
