@@ -164,9 +164,9 @@ class Prepared:
         if built is None:
             order = []
             query = self._build(lambda name: _Slot(name, order))
-            if isinstance(query, Insert) and database.returning_clause:
+            if isinstance(query, Insert) and database.returning_clause and not query._returning:
                 query = query.returning(query.model._meta.primary_key)  # what Peewee adds when it runs an insert
-            sql, params = query.sql()
+            sql, params = database.get_sql_context().parse(query)  # this database's dialect, bound or not
             if params:  # a value left in the query would be sent with every run, whatever it is then
                 raise ValueError(f"Prepared queries take every value as a slot: {params!r} in {sql}")
             built = self._built[key] = (query, sql, tuple(order))
@@ -177,6 +177,14 @@ class Prepared:
         if set(values) != set(order):
             raise TypeError(f"Prepared query wants {sorted(set(order))}, got {sorted(values)}")
         return query, db.execute_sql(sql, [values[name] for name in order])
+
+    def names(self):
+        """The names of the query's slots."""
+        return set(self._query()[2])
+
+    def row(self, **values):
+        """The first row as a tuple of plain values, or None (e.g. a SELECT of counts)."""
+        return self._run(values)[1].fetchone()
 
     def first(self, **values):
         """The first row as the query's models (joined models included), or None."""

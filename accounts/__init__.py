@@ -190,6 +190,7 @@ _LIVE_SESSION = Prepared(lambda p: (
 _END_SESSION = Prepared(lambda p: AuthSession.update(revoked_at=p("now")).where(
     AuthSession.token_hash == p("token_hash"), AuthSession.revoked_at.is_null()))
 _EPOCH = datetime.datetime(1970, 1, 1)
+_THROTTLE = Prepared(lambda p: PasswordThrottle.select().where(PasswordThrottle.key == p("key")).limit(SQL("1")))
 
 
 def argon2_parameters(encoded):
@@ -471,7 +472,7 @@ def password_wait(policy, email, now=None):
     """Seconds before the next password try for `email` may be checked (0: now); None when the address
     has no wrong passwords on record (nothing to clear after a right one)."""
     now = now or clock.now()
-    row = PasswordThrottle.get_or_none(PasswordThrottle.key == throttle_key(policy.passcode_key, email))
+    row = _THROTTLE.first(key=throttle_key(policy.passcode_key, email))
     if row is None:
         return None
     if row.failures >= MAX_CONSECUTIVE_PASSWORD_FAILURES:

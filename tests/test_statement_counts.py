@@ -21,20 +21,22 @@ from conftest import PHONE_E164
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 WRITE_RE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
-# (statements, commits) per request. PostgreSQL adds one statement where an
-# SMS is reserved: the advisory lock that serialises reservations (twostep/limits.py).
+# (statements, commits) per request, with the per-client request limit counted in the database
+# (RATELIMIT_STORAGE_URI=database://, the default): one upsert that returns the count, on each
+# limited POST. PostgreSQL adds one statement where an SMS is reserved: the advisory lock that
+# serialises reservations (twostep/limits.py).
 EXPECTED = {
     "GET /signin": (0, 0),
-    # The account; the address's wrong-password record (issue 13's throttle); the pending sign-in
-    # (1 commit); the SMS caps: 6 counts (the sixth: all SMS from this client today, issue 13) and
-    # the attempt's row (1 commit) and the budget warning's count; the code on the pending sign-in
-    # (1 commit); the outbox's row (the "provider", 1 commit); the attempt marked sent (1 commit).
-    "POST /signin": (14, 5),
+    # The request limit's counter (1 commit); the account; the address's wrong-password record
+    # (issue 13's throttle); the pending sign-in (1 commit); then one transaction (1 commit): every
+    # SMS cap counted in one statement, the code on the pending sign-in, the attempt's row; the
+    # outbox's row (the "provider", 1 commit); the attempt marked sent (1 commit).
+    "POST /signin": (9, 5),
     "GET /signin/passcode": (1, 0),  # the pending sign-in and its account, one query
-    # The pending sign-in and its account; then one transaction: the try counted on the code and on the
-    # account (a savepoint around it), the code used up and the sign-in closed in one UPDATE, the
-    # failures reset, the new session, the security record.
-    "POST /signin/passcode": (9, 1),
+    # The request limit's counter (1 commit); the pending sign-in and its account; then one transaction
+    # (1 commit): the try counted on the code and on the account, the code used up and the sign-in
+    # closed in one UPDATE, the failures reset, the new session, the security record.
+    "POST /signin/passcode": (8, 2),
     "GET /dashboard": (1, 0),  # the session and its account, one query
     "POST /signout": (3, 1),  # the session and its account; the record and the end of the session, one commit
 }
@@ -100,6 +102,7 @@ def expected(step, counter):
 
 
 # csrf=False: the test client would otherwise fetch a page for a token inside the measured request.
+@pytest.mark.settings(RATELIMIT_STORAGE_URI="database://")  # the default: its counter is a statement too
 def test_each_request_of_a_whole_sign_in_runs_its_statements_and_commits(client, auth, outbox, counter):
     auth.signup()
     auth.enrol()

@@ -155,19 +155,21 @@ def send_passcode(policy, sender, challenge, *, ip, locale="en"):
     wait = cooldown_left(policy, challenge)
     if wait:
         raise Cooldown(wait)
-    record = limits.reserve_sms(policy, user_id=challenge.user_id, phone=challenge.phone, ip=ip,
-                                purpose=challenge.purpose,
-                                to_confirmed=challenge.purpose in TO_CONFIRMED_NUMBER)
     code = new_passcode()
     code_hash = passcode_hash(policy.passcode_key, challenge.id, code)
     now = clock.now()
     ready_before = now - datetime.timedelta(seconds=policy.resend_cooldown)
-    # The code's row is written before the provider is called (docs/security.md, "Sending SMS"); the
-    # cooldown condition in the WHERE makes parallel resends leave one live code.
-    with db.atomic():
-        issued = _ISSUE.execute(code_hash=code_hash, now=now, id=challenge.id, ready_before=ready_before)
-    if not issued:
-        limits.mark_sms(record.id, "refused", "cooldown")
+
+    def issue():
+        # The code's row is written before the provider is called (docs/security.md, "Sending SMS"), in the
+        # reservation's transaction (one commit for both); the cooldown condition in the WHERE makes
+        # parallel resends leave one live code.
+        return bool(_ISSUE.execute(code_hash=code_hash, now=now, id=challenge.id, ready_before=ready_before))
+
+    record = limits.reserve_sms(policy, user_id=challenge.user_id, phone=challenge.phone, ip=ip,
+                                purpose=challenge.purpose,
+                                to_confirmed=challenge.purpose in TO_CONFIRMED_NUMBER, in_transaction=issue)
+    if record.status == "refused":  # the cooldown: a parallel resend issued a code first
         metrics.sms("refused", "cooldown", challenge.purpose, challenge.phone)
         raise Cooldown(policy.resend_cooldown)
     try:

@@ -6,7 +6,8 @@ minute lets 40 through; Redis shares the counts but is one more server to
 run. This storage keeps one row per limit key and window in the database
 every worker and host already shares, so the limits hold as written with no
 extra moving part. It implements the fixed-window strategy (Flask-Limiter's
-default): one upsert and one read per limited request, in one transaction.
+default): one upsert per limited request that returns the new count (RETURNING:
+SQLite 3.35+, PostgreSQL), one statement and so atomic by itself.
 
 Expired rows are reused by the next hit on the same key and deleted by
 `flask --app app purge`.
@@ -17,7 +18,24 @@ import time
 from limits.storage import Storage
 from peewee import Case, PeeweeException
 
-from models import RateLimitCounter, db
+from models import Prepared, RateLimitCounter, db
+
+
+def _incr_query(p):
+    """A new window once the old one is over, else one more in this window; the count after it comes back."""
+    over = RateLimitCounter.expires_at <= p("now")
+    return (RateLimitCounter
+            .insert(key=p("key"), count=p("amount"), expires_at=p("expires_at"))
+            .on_conflict(conflict_target=[RateLimitCounter.key],
+                         update={RateLimitCounter.count: Case(None, [(over, p("amount"))],
+                                                              RateLimitCounter.count + p("amount")),
+                                 RateLimitCounter.expires_at: Case(None, [(over, p("expires_at"))],
+                                                                   RateLimitCounter.expires_at)})
+            .returning(RateLimitCounter.count))
+
+
+# Built once (models.Prepared): every password and code submission runs it.
+_INCR = Prepared(_incr_query)
 
 
 @contextlib.contextmanager
@@ -48,16 +66,8 @@ class DatabaseStorage(Storage):
     def incr(self, key, expiry, amount=1):
         """Add `amount` to the key's count in its window (a new window once the old one is over)."""
         now = time.time()
-        over = RateLimitCounter.expires_at <= now
-        with _connection(), db.atomic():
-            (RateLimitCounter
-             .insert(key=key, count=amount, expires_at=now + expiry)
-             .on_conflict(conflict_target=[RateLimitCounter.key],
-                          update={RateLimitCounter.count: Case(None, [(over, amount)], RateLimitCounter.count + amount),
-                                  RateLimitCounter.expires_at: Case(None, [(over, now + expiry)],
-                                                                    RateLimitCounter.expires_at)})
-             .execute())
-            return RateLimitCounter.select(RateLimitCounter.count).where(RateLimitCounter.key == key).scalar()
+        with _connection():
+            return _INCR.row(key=key, amount=amount, now=now, expires_at=now + expiry)[0]
 
     def get(self, key):
         with _connection():

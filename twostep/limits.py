@@ -13,11 +13,11 @@ import datetime
 import ipaddress
 import logging
 
-from peewee import Case, fn
+from peewee import SQL, Case, Select, fn
 
 from accounts import events
 from core import clock, metrics
-from models import Challenge, SmsRecord, User, db, is_sqlite
+from models import Challenge, Prepared, SmsRecord, User, db, is_sqlite
 from twostep import refusals
 from twostep.refusals import Locked, SmsCapReached
 
@@ -43,8 +43,13 @@ def _retry_after(query, window, now):
     return max(1, int((oldest + window - now).total_seconds()) + 1)
 
 
+# The statuses a cap counts, written into the SQL (constants of this module, never input): the
+# prepared count below then takes only the windows, the account, the number and the client as values.
+_COUNTED_SQL = SQL("(" + ", ".join(f"'{status}'" for status in COUNTED) + ")")
+
+
 def _counted(since):
-    return SmsRecord.select().where(SmsRecord.created_at >= since, SmsRecord.status.in_(COUNTED))
+    return SmsRecord.select().where(SmsRecord.created_at >= since, SmsRecord.status.in_(_COUNTED_SQL))
 
 
 def client_key(ip):
@@ -73,8 +78,16 @@ def accounts_with_number(phone, user_id):
     return [row.id for row in query]
 
 
-def _cap_checks(policy, record, now):
-    """(query, window, cap, message) for each cap that applies to `record`.
+def _cap_checks(policy, record, owners, value):
+    """(query, window, cap, message) for each cap that applies to `record`; `query()` builds the
+    check's rows (so only a refusal, which needs them for its Retry-After, pays for building them).
+
+    `value(name)` gives each value the queries compare with ("day" and "hour":
+    where the windows start; "user", "phone", "client", "confirmed", "owner0"...):
+    the values themselves, or a prepared query's slots. Which caps apply is
+    decided by the record's kind alone (to a confirmed number or not, with an
+    account or not, how many other accounts have confirmed the number), so
+    each kind's count is one statement built once (`_count_all`).
 
     Budgets are kept apart by purpose, so that traffic an attacker can cause
     never uses up what a user needs to sign in:
@@ -87,44 +100,80 @@ def _cap_checks(policy, record, now):
         (at most SMS_SETUP_TO_TAKEN_NUMBER_DAY a day once another account has
         confirmed the number), the client's set-up budget and the share of
         the site's daily budget not reserved for sign-in codes.
+    The site's whole daily budget is always the first check (`reserve_sms` warns the operator from it).
     """
-    confirmed = SmsRecord.to_confirmed_number == record.to_confirmed_number
-    checks = [
-        (_counted(now - DAY), DAY, policy.sms_daily_limit, refusals.CAP_SITE_DAY),
-    ]
+    def counted(window, where=lambda: None):
+        def query():
+            rows = _counted(value("day" if window == DAY else "hour"))
+            condition = where()
+            return rows if condition is None else rows.where(condition)
+        return query
+
+    def confirmed():
+        return SmsRecord.to_confirmed_number == value("confirmed")
+
+    def same_number():
+        return (SmsRecord.phone == value("phone")) & confirmed()
+
+    def mine():
+        return SmsRecord.user == value("user")
+
+    def client():
+        return SmsRecord.client == value("client")
+
+    checks = [(counted(DAY), DAY, policy.sms_daily_limit, refusals.CAP_SITE_DAY)]
     if not record.to_confirmed_number:
         setup_share = policy.sms_daily_limit * (100 - policy.sms_signin_reserve_percent) // 100
-        checks.append((_counted(now - DAY).where(SmsRecord.to_confirmed_number == False),  # noqa: E712
-                       DAY, setup_share, refusals.CAP_SITE_DAY))
+        # confirmed() is "to a number not yet confirmed" here: this record is one.
+        checks.append((counted(DAY, confirmed), DAY, setup_share, refusals.CAP_SITE_DAY))
     if record.user_id is not None:
-        mine = SmsRecord.user == record.user_id
         checks += [
-            (_counted(now - HOUR).where(mine), HOUR, policy.sms_per_account_hour,
-             refusals.CAP_ACCOUNT_HOUR),
-            (_counted(now - DAY).where(mine), DAY, policy.sms_per_account_day,
-             refusals.CAP_ACCOUNT_DAY),
+            (counted(HOUR, mine), HOUR, policy.sms_per_account_hour, refusals.CAP_ACCOUNT_HOUR),
+            (counted(DAY, mine), DAY, policy.sms_per_account_day, refusals.CAP_ACCOUNT_DAY),
         ]
-    same_number = (SmsRecord.phone == record.phone) & confirmed
     checks += [
-        (_counted(now - HOUR).where(same_number), HOUR, policy.sms_per_number_hour,
-         refusals.CAP_NUMBER_HOUR),
-        (_counted(now - DAY).where(same_number), DAY, policy.sms_per_number_day,
-         refusals.CAP_NUMBER_DAY),
+        (counted(HOUR, same_number), HOUR, policy.sms_per_number_hour, refusals.CAP_NUMBER_HOUR),
+        (counted(DAY, same_number), DAY, policy.sms_per_number_day, refusals.CAP_NUMBER_DAY),
     ]
-    client = SmsRecord.client == record.client
     # Everything one client makes the site send, sign-in codes included (SMS pumping
     # through accounts whose numbers the attacker reads).
-    checks.append((_counted(now - DAY).where(client), DAY, policy.sms_per_ip_day_all, refusals.CAP_IP_DAY))
+    checks.append((counted(DAY, client), DAY, policy.sms_per_ip_day_all, refusals.CAP_IP_DAY))
     if not record.to_confirmed_number:
-        checks.append((_counted(now - DAY).where(client & confirmed), DAY, policy.sms_per_ip_day,
+        checks.append((counted(DAY, lambda: client() & confirmed()), DAY, policy.sms_per_ip_day,
                        refusals.CAP_IP_DAY))
-        owners = accounts_with_number(record.phone, record.user_id)
         if owners:
             # The owners' own set-up SMS to it (long done) do not count; everyone else's do.
-            others = same_number & (SmsRecord.user.is_null() | SmsRecord.user.not_in(owners))
-            checks.append((_counted(now - DAY).where(others), DAY, policy.sms_setup_to_taken_number_day,
-                           refusals.CAP_NUMBER_DAY))
+            def others():
+                return same_number() & (SmsRecord.user.is_null() |
+                                        SmsRecord.user.not_in([value(f"owner{i}") for i in range(len(owners))]))
+            checks.append((counted(DAY, others), DAY, policy.sms_setup_to_taken_number_day, refusals.CAP_NUMBER_DAY))
     return checks
+
+
+def _check_values(record, owners, now):
+    values = {"day": now - DAY, "hour": now - HOUR, "phone": record.phone, "client": record.client,
+              "confirmed": record.to_confirmed_number}
+    if record.user_id is not None:
+        values["user"] = record.user_id
+    values.update((f"owner{i}", owner) for i, owner in enumerate(owners))
+    return values
+
+
+# One prepared count per kind of record: (to a confirmed number, with an account, other owners).
+_COUNTS = {}
+
+
+def _count_all(policy, record, owners, values):
+    """Every cap's count for `record`, in `_cap_checks`' order: one statement (scalar subqueries,
+    each on its own index), built once per kind of record. The caps themselves are compared in Python."""
+    kind = (bool(record.to_confirmed_number), record.user_id is not None, len(owners))
+    prepared = _COUNTS.get(kind)
+    if prepared is None:
+        def build(p):
+            return Select(columns=[query().select(fn.COUNT(SQL("*")))
+                                   for query, *_ in _cap_checks(policy, record, owners, p)])
+        prepared = _COUNTS[kind] = Prepared(build)
+    return prepared.row(**{name: values[name] for name in prepared.names()})
 
 
 def _new_numbers_refusal(policy, record, now):
@@ -150,30 +199,51 @@ def _lock_reservations():
     db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (RESERVATION_LOCK,))
 
 
-def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
+_NEW_RECORD_FIELDS = ("user", "phone", "ip", "client", "purpose", "to_confirmed_number", "status", "provider_status",
+                      "created_at")
+_NEW_RECORD = Prepared(lambda p: SmsRecord.insert(**{name: p(name) for name in _NEW_RECORD_FIELDS}))
+_MARK = Prepared(lambda p: SmsRecord.update(status=p("status"), provider_status=p("provider_status"))
+                 .where(SmsRecord.id == p("id")))
+
+
+def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed, in_transaction=None):
     """Record an SMS about to be sent, or refuse it with SmsCapReached (no SMS).
 
     Every cap is checked, and the refusal that keeps the user waiting longest
     is the one shown: "try again in an hour" is wrong when the daily cap is
     also reached. A refused attempt is recorded too (status "refused"), for
     the operator; it does not count against any cap.
+
+    `in_transaction()`, when given, runs in the reservation's transaction once
+    every cap allowed the SMS (the caller writes its code there, so the code
+    and the attempt cost one commit). When it returns False the attempt is
+    recorded as refused ("cooldown") and the returned record says so
+    (`status == "refused"`); no SmsCapReached is raised for it.
     """
     now = clock.now()
     record = SmsRecord(user=user_id, phone=phone, ip=(ip or "")[:45], client=client_key(ip), purpose=purpose,
-                       to_confirmed_number=to_confirmed, created_at=now)
+                       to_confirmed_number=to_confirmed, created_at=now, status="reserved", provider_status="")
     with db.atomic():
         _lock_reservations()
         refusals = []
         new_numbers = _new_numbers_refusal(policy, record, now)
         if new_numbers:
             refusals.append(new_numbers)
-        for query, window, cap, message in _cap_checks(policy, record, now):
-            if query.count() >= cap:  # this attempt would be one more
-                refusals.append((_retry_after(query, window, now), message))
+        owners = [] if record.to_confirmed_number else accounts_with_number(record.phone, record.user_id)
+        values = _check_values(record, owners, now)
+        counts = _count_all(policy, record, owners, values)
+        checks = _cap_checks(policy, record, owners, values.__getitem__)
+        for count, (query, window, cap, message) in zip(counts, checks):
+            if count >= cap:  # this attempt would be one more
+                refusals.append((_retry_after(query(), window, now), message))
         if refusals:
             record.status, record.provider_status = "refused", "cap"
-        record.save()
-    _warn_budget(policy, now)
+        elif in_transaction is not None and in_transaction() is False:
+            record.status, record.provider_status = "refused", "cooldown"
+        record.id = _NEW_RECORD.insert(**{name: getattr(record, name if name != "user" else "user_id")
+                                          for name in _NEW_RECORD_FIELDS})
+    # What the global budget counts after this attempt: the site's day count (the first check) and this one.
+    _warn_budget(policy, counts[0] + (record.status != "refused"))
     if refusals:
         retry_after, message = max(refusals, key=lambda refusal: refusal[0])
         log.warning("SMS refused by a cap: user=%s purpose=%s ip=%s reason=%s retry_after=%ss",
@@ -183,13 +253,12 @@ def reserve_sms(policy, *, user_id, phone, ip, purpose, to_confirmed):
     return record
 
 
-def _warn_budget(policy, now):
+def _warn_budget(policy, used):
     """Tell the operator when the global budget is nearly used (80 %) and when it is reached.
 
-    Refused attempts are not counted, so the figure is what was really sent or
-    attempted (a timed-out send may still have been delivered and billed).
+    `used`: SMS sent or attempted in the last 24 hours, this one included
+    unless refused (a timed-out send may still have been delivered and billed).
     """
-    used = sms_used_last_day(now)
     if used >= policy.sms_daily_limit:
         log.warning("SMS daily budget reached: %s of %s used in the last 24 hours; further SMS are refused "
                     "(SMS_DAILY_LIMIT)", used, policy.sms_daily_limit)
@@ -204,8 +273,8 @@ def sms_used_last_day(now=None):
 
 
 def mark_sms(record_id, status, provider_status=""):
-    with db.atomic():
-        SmsRecord.update(status=status, provider_status=provider_status[:64]).where(SmsRecord.id == record_id).execute()
+    """What became of a reserved SMS (sent, failed): one UPDATE, atomic and committed by itself."""
+    _MARK.execute(status=status, provider_status=provider_status[:64], id=record_id)
 
 
 # NIST SP 800-63B: at most 100 consecutive failed attempts on one account.
@@ -238,6 +307,21 @@ def lock_length(policy, rounds):
     return min(LONGEST_LOCK, datetime.timedelta(minutes=policy.lockout_minutes) * 2 ** min(rounds, 20))
 
 
+def _claim_try_query(p):
+    at_limit = User.second_step_failures >= p("limit")
+    return (User.update(second_step_failures=Case(None, [(at_limit, SQL("1"))], User.second_step_failures + SQL("1")),
+                        second_step_tried_at=p("now"))
+            .where(User.id == p("id"), User.locked_until.is_null() | (User.locked_until <= p("now")),
+                   ~at_limit | User.second_step_tried_at.is_null() | (User.second_step_tried_at <= p("stale"))))
+
+
+# Built once (models.Prepared): every passcode check runs them.
+_CLAIM_TRY = Prepared(_claim_try_query)
+_SUCCESS = Prepared(lambda p: User.update(second_step_failures=SQL("0"), lock_rounds=SQL("0"), locked_until=SQL("NULL"))
+                    .where(User.id == p("id"), (User.second_step_failures != SQL("0")) | (User.lock_rounds != SQL("0")) |
+                           User.locked_until.is_null(False)))
+
+
 def claim_try(policy, user_id):
     """Take one of the account's LOCKOUT_FAILURES passcode tries before a code is evaluated, or raise Locked.
 
@@ -252,14 +336,8 @@ def claim_try(policy, user_id):
     """
     now = clock.now()
     stale = now - datetime.timedelta(minutes=policy.lockout_minutes)
-    at_limit = User.second_step_failures >= policy.lockout_failures
-    with db.atomic():
-        claimed = (User.update(second_step_failures=Case(None, [(at_limit, 1)], User.second_step_failures + 1),
-                               second_step_tried_at=now)
-                   .where(User.id == user_id,
-                          User.locked_until.is_null() | (User.locked_until <= now),
-                          ~at_limit | User.second_step_tried_at.is_null() | (User.second_step_tried_at <= stale))
-                   .execute())
+    # One UPDATE is atomic by itself: no transaction (or savepoint inside the caller's) of its own.
+    claimed = _CLAIM_TRY.execute(limit=policy.lockout_failures, now=now, id=user_id, stale=stale)
     if not claimed:
         user = User.get_by_id(user_id)
         ensure_not_locked(user)
@@ -304,9 +382,7 @@ def release_try(user_id):
 
 def record_success(user_id):
     """A right code: the run of failures is over, and so is any lock (the recovery code unlocks)."""
-    User.update(second_step_failures=0, lock_rounds=0, locked_until=None).where(
-        User.id == user_id,
-        (User.second_step_failures != 0) | (User.lock_rounds != 0) | User.locked_until.is_null(False)).execute()
+    _SUCCESS.execute(id=user_id)
 
 
 def claim_challenge_try(policy, challenge_id):

@@ -7,6 +7,8 @@ workers). A client is an IPv4 address or an IPv6 /64 (twostep/limits.py
 `client_key`). These limits are a first line against scripted guessing;
 the per-account rules in twostep/limits.py and accounts.py protect each account.
 """
+import functools
+
 from flask import current_app, request
 from flask_limiter import Limiter
 
@@ -42,8 +44,22 @@ def signup_limit():
     return f"{per_day} per day" if per_day else "1000000 per day"
 
 
-# Counted on POST only: reading a form costs nothing to protect.
-limit_posts = limiter.limit(signin_limit, methods=["POST"])
+_limit_posts = limiter.limit(signin_limit, methods=["POST"])
+
+
+def limit_posts(view):
+    """The per-client limit on a view's POSTs. Reading a form costs nothing to protect, so a GET does
+    not enter the limiter at all: even with the method exempt, its check costs about 0.1 ms a page."""
+    limited = _limit_posts(view)
+
+    @functools.wraps(limited)
+    def wrapped(*args, **kwargs):
+        if request.method == "POST":
+            return limited(*args, **kwargs)
+        return view(*args, **kwargs)
+
+    return wrapped
+
 
 # Accounts made per client per day: only a sign-up that succeeded (a 303) counts.
 limit_signups = limiter.limit(signup_limit, methods=["POST"], key_func=lambda: "signup:" + client(),
