@@ -33,6 +33,7 @@ from views.security_mail import register_security_mail
 from views.observe import register_request_observer
 from views.ops import NO_DATABASE, MetricsListener, metrics_port
 from views.security_headers import register_security_headers
+from views.web import install_cached_url_for
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -106,6 +107,7 @@ def create_app(test_config=None):
     register_error_handlers(app)
     register_blueprints(app)
     assets.init_app(app)
+    install_cached_url_for(app)
     cli.register(app)
     _configure_metrics_listener(app)
     return app
