@@ -22,7 +22,7 @@ from config import load_settings, log_format_problem, secret_key_problem
 from core import logs
 from mail import make_mailer
 from mail.sender import MailSender
-from models import init_database, migrate, release_connections
+from models import Prepared, init_database, migrate, release_connections
 from sms import make_sender
 from twostep import codes, monitoring
 from twostep.policy import Policy
@@ -33,6 +33,7 @@ from views.security_mail import register_security_mail
 from views.observe import register_request_observer
 from views.ops import NO_DATABASE, MetricsListener, metrics_port
 from views.security_headers import register_security_headers
+from views.sessions import CookieSessionInterface
 from views.web import install_cached_url_for
 
 csrf = CSRFProtect()
@@ -58,6 +59,7 @@ def create_app(test_config=None):
     _check_time_zone(app)
     _refuse_outbox_in_production(app)
     _configure_cookies(app)
+    app.session_interface = CookieSessionInterface()
     _configure_logging(app)
     _configure_proxies(app)
     # First, so that every later hook's log lines carry the request id.
@@ -110,7 +112,22 @@ def create_app(test_config=None):
     install_cached_url_for(app)
     cli.register(app)
     _configure_metrics_listener(app)
+    if not (app.debug or app.testing):
+        _warm_up(app)
     return app
+
+
+def _warm_up(app):
+    """Do once, before gunicorn forks its workers (preload_app), what every worker would do on its first requests.
+
+    Every template is compiled and every prepared query built here, so the
+    workers start with them (shared memory, no first slow requests), and a
+    worker that `max_requests` replaces every couple of thousand requests does
+    not pay for them again.
+    """
+    for name in app.jinja_env.list_templates(extensions=("html",)):
+        app.jinja_env.get_template(name)
+    Prepared.build_all()
 
 
 def _configure_metrics_listener(app):

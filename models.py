@@ -155,11 +155,19 @@ class Prepared:
 
     # What a cursor wrapper holds about one result (set by its `initialize()`), not the rows themselves.
     _ROW_STATE_SKIP = frozenset(("cursor", "count", "index", "initialized", "populated", "row_cache"))
+    _ALL = []  # every Prepared query made at import time, for `build_all()`
 
     def __init__(self, build):
         self._build = build
         self._built = {}  # database class -> (query, sql, names in SQL order)
         self._row_state = {}  # database class -> what Peewee worked out about the result's columns
+        Prepared._ALL.append(self)
+
+    @classmethod
+    def build_all(cls):
+        """Build every prepared query for the bound database now (gunicorn's master, before forking)."""
+        for prepared in cls._ALL:
+            prepared._query()
 
     def _query(self):
         database = db.obj
