@@ -61,6 +61,14 @@ def test_password_posts_are_limited_per_ip(tmp_path, storage_uri):
     assert wrong_password(browser(app, random_ip())).status_code == 422  # another address is not affected
 
 
+def test_database_limits_hold_on_an_sqlite_without_returning(tmp_path, monkeypatch):
+    # SQLite before 3.35 (Debian 11's 3.34) has no RETURNING: the count is read back in the same transaction.
+    from twostep import limit_storage
+
+    monkeypatch.setattr(limit_storage, "SQLITE_RETURNING", False)
+    test_password_posts_are_limited_per_ip(tmp_path, "database://")
+
+
 @pytest.mark.parametrize("path", ["/signin/passcode", "/signin/resend", "/signin/recovery"])
 def test_code_posts_are_limited_per_ip(tmp_path, storage_uri, path):
     app = limited_app(tmp_path, storage_uri)

@@ -13,12 +13,16 @@ Expired rows are reused by the next hit on the same key and deleted by
 `flask --app app purge`.
 """
 import contextlib
+import sqlite3
 import time
 
 from limits.storage import Storage
 from peewee import Case, PeeweeException
 
-from models import Prepared, RateLimitCounter, db
+from models import Prepared, RateLimitCounter, db, is_sqlite
+
+# RETURNING came with SQLite 3.35 (2021); an older SQLite (Debian 11 has 3.34) takes two statements.
+SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
 
 
 def _incr_query(p):
@@ -67,7 +71,19 @@ class DatabaseStorage(Storage):
         """Add `amount` to the key's count in its window (a new window once the old one is over)."""
         now = time.time()
         with _connection():
-            return _INCR.row(key=key, amount=amount, now=now, expires_at=now + expiry)[0]
+            if SQLITE_RETURNING or not is_sqlite():
+                return _INCR.row(key=key, amount=amount, now=now, expires_at=now + expiry)[0]
+            with db.atomic():  # the upsert, then its count, in one transaction
+                over = RateLimitCounter.expires_at <= now
+                (RateLimitCounter
+                 .insert(key=key, count=amount, expires_at=now + expiry)
+                 .on_conflict(conflict_target=[RateLimitCounter.key],
+                              update={RateLimitCounter.count: Case(None, [(over, amount)],
+                                                                   RateLimitCounter.count + amount),
+                                      RateLimitCounter.expires_at: Case(None, [(over, now + expiry)],
+                                                                        RateLimitCounter.expires_at)})
+                 .execute())
+                return RateLimitCounter.select(RateLimitCounter.count).where(RateLimitCounter.key == key).scalar()
 
     def get(self, key):
         with _connection():
