@@ -17,6 +17,7 @@ from jinja2_fragments.flask import render_block
 
 from views.forms import first_error
 from views.i18n import error_text
+from views.web import add_vary
 
 FRAGMENT_BLOCK = "main"
 
@@ -34,7 +35,7 @@ def page(template, status=200, **context):
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
-    response.vary.add("HX-Request")
+    add_vary(response, "HX-Request")
     return response
 
 
@@ -45,7 +46,7 @@ def whole_page(template, status=200, **context):
     if is_htmx():
         response.headers["HX-Retarget"] = "body"
         response.headers["HX-Reswap"] = "innerHTML"
-    response.vary.add("HX-Request")
+    add_vary(response, "HX-Request")
     return response
 
 

@@ -22,7 +22,7 @@ from flask_login import current_user
 import accounts
 from core.phones import format_phone, mask_phone
 from core.translations import HOME_REGION, event_details, format_when
-from views.web import safe_next
+from views.web import add_vary, safe_next
 
 LANGUAGES = {"en": "English", "ja": "日本語"}  # each named in itself: never translated
 DEFAULT = "en"
@@ -148,8 +148,7 @@ def init_app(app):
     @app.after_request
     def vary_on_language(response):
         if request.endpoint != "static":
-            response.vary.add("Accept-Language")
-            response.vary.add("Cookie")
+            add_vary(response, "Accept-Language", "Cookie")
         return response
 
     app.register_blueprint(bp)
