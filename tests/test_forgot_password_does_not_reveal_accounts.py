@@ -14,7 +14,7 @@ import time
 from conftest import CSRF_RE, deliver_mail
 
 KNOWN, UNKNOWN = "ann@example.com", "nobody@example.com"
-TRIES = 20  # even: each address goes first in half of the pairs (the first request after the sender's work is slower)
+TRIES = 30  # even: each address goes first in half of the pairs (the first request after the sender's work is slower)
 VOLATILE = {"Set-Cookie", "Content-Length", "X-Request-ID", "Date"}
 
 
@@ -56,9 +56,10 @@ def test_known_and_unknown_addresses_are_alike_in_status_headers_cookies_body_an
     assert after[0].status_code == after[1].status_code == 200
     assert strip(after[0].get_data(as_text=True)) == strip(after[1].get_data(as_text=True))
 
-    # Time: medians of interleaved tries, within a factor of 2 (loose enough for a busy machine). Before
-    # the request was queued, the known address's answer wrote the link and its mail and took about 4 times
-    # as long. The clock moves 20 minutes before each pair, so the account's cap of 3 links an hour never
+    # Time: medians of interleaved tries, within a factor of 1.5 (loose enough for a busy machine). Before
+    # the request was only queued, the known address's answer also wrote the link and its mail: 1.8 to 3.3
+    # times as long when this test was written (SQLite on a fast disk), about 4 times where a commit costs
+    # more. The clock moves 20 minutes before each pair, so the account's cap of 3 links an hour never
     # turns the known address's work off: every known try is one that sends a link.
     deliver_mail(client.application)  # what the sender thread does, apart from the requests
     times = {UNKNOWN: [], KNOWN: []}
@@ -68,7 +69,7 @@ def test_known_and_unknown_addresses_are_alike_in_status_headers_cookies_body_an
             times[email].append(_forgot(client, token, email)[1])
         deliver_mail(client.application)
     ratio = statistics.median(times[KNOWN]) / statistics.median(times[UNKNOWN])
-    assert 0.75 < ratio < 1.33, {k: [round(t * 1000, 1) for t in v] for k, v in times.items()}
+    assert 1 / 1.5 < ratio < 1.5, {k: [round(t * 1000, 1) for t in v] for k, v in times.items()}
 
     # Off the request, the sender mailed a link to the account's owner for every try, and nobody else anything.
     mails = mailbox.messages()
