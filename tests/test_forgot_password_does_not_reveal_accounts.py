@@ -57,7 +57,7 @@ def test_known_and_unknown_addresses_are_alike_in_status_headers_cookies_body_an
     assert strip(after[0].get_data(as_text=True)) == strip(after[1].get_data(as_text=True))
 
     # Time: medians of interleaved tries, within a factor of 1.5 (loose enough for a busy machine). Before
-    # the request was only queued, the known address's answer also wrote the link and its mail: 1.8 to 3.3
+    # the request was only queued, the known address's answer also wrote the link and its mail: 1.7 to 3.3
     # times as long when this test was written (SQLite on a fast disk), about 4 times where a commit costs
     # more. The clock moves 20 minutes before each pair, so the account's cap of 3 links an hour never
     # turns the known address's work off: every known try is one that sends a link.
