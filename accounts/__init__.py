@@ -609,18 +609,18 @@ def resolve_password_reset(row):
     LINKS_PER_HOUR an hour; for any other address nothing. Nothing is logged
     about the address or the outcome.
     """
-    request = json.loads(row.body)
+    details = json.loads(row.body)
 
     def queue_link(user, token):  # in the link's transaction
-        link_mail.enqueue(user, "reset", request["site"], request["link"] + token, request["minutes"],
-                          request["locale"])
+        link_mail.enqueue(user, "reset", details["site"], details["link"] + token, details["minutes"],
+                          details["locale"])
 
     with db.atomic():
         if not mail_queue.remove_claimed(row):
             return  # another sender took it over after this one's lease ran out
         user = User.get_or_none(User.email == row.to, User.disabled == False)  # noqa: E712
         if user is not None:
-            issue_link(user, "reset", minutes=request["minutes"], mail=queue_link)
+            issue_link(user, "reset", minutes=details["minutes"], mail=queue_link)
 
 
 def _set_password(hasher, user_id, password):
