@@ -572,8 +572,10 @@ def _use_link(row):
 # the address has an account (docs/accounts.md, "The same answer for every address").
 RESET_REQUEST = "reset_request"  # the queue row's kind
 # At most this many requests wait to be resolved at once; beyond it, requests are dropped (the page answers
-# the same, a warning is logged): a flood from many clients cannot grow the queue without end.
-RESET_REQUESTS_WAITING = 1000
+# the same, a warning is logged), so a queue whose sender is not running cannot grow without end. It is
+# far above what the workers can take in between two looks of a running sender (5 s): a low cap would be
+# a lever, since a flood that kept it full would silently drop real owners' requests.
+RESET_REQUESTS_WAITING = 100_000
 
 
 def request_password_reset(raw_email, *, link, minutes, site_name, locale):
