@@ -489,7 +489,8 @@ def statement_counts():
 
     directory = tempfile.mkdtemp(prefix="bestream-bench-count-")
     app = create_app({"DATABASE_URL": f"sqlite:///{directory}/count.sqlite3", "SECRET_KEY": SECRET_KEY,
-                      "SESSION_COOKIE_SECURE": False, "SMS_OUTBOX_IN_PRODUCTION": True, **CHEAPEST_ARGON2})
+                      "SESSION_COOKIE_SECURE": False, "SMS_OUTBOX_IN_PRODUCTION": True,
+                      "RATELIMIT_STORAGE_URI": "database://", **CHEAPEST_ARGON2})
     with db.connection_context():
         User.create(email="count@example.com", name="Count", two_step="on", phone=phone_of(0),
                     password_hash=account_rules.make_hasher(CHEAPEST_ARGON2).hash(PASSWORD))

@@ -1,7 +1,7 @@
 """Small helpers the views share: the client's address, the rules' settings, flashing errors."""
 from urllib.parse import urlsplit
 
-from flask import current_app, g, request, url_for
+from flask import current_app, g, has_request_context, request, url_for
 from flask_login import current_user
 
 
@@ -93,8 +93,9 @@ def install_cached_url_for(app):
     built = {}
 
     def cached_url_for(endpoint, **values):
-        if endpoint.startswith(".") or (values and not (endpoint == "static" and list(values) == ["filename"])):
-            return url_for(endpoint, **values)  # relative to the request's blueprint, or values that vary
+        if (endpoint.startswith(".") or (values and not (endpoint == "static" and list(values) == ["filename"]))
+                or not has_request_context()):
+            return url_for(endpoint, **values)  # relative to the request's blueprint, values that vary, or no request
         key = (request.script_root, endpoint, values.get("filename"))
         url = built.get(key)
         if url is None:
