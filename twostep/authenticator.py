@@ -18,15 +18,15 @@ import accounts
 from accounts import events
 from core import clock
 from models import Challenge, User, db
-from twostep import challenges, limits, totp
+from twostep import challenges, limits, passkeys, totp
 from twostep import refusals as errors
 from twostep.codes import read_passcode
 from twostep.refusals import FlowExpired, TwoStepError
 from twostep.sealed import SealError, seal, unseal
 from twostep.signin import effective_state
 
-# The methods of the second step, as stored in User.second_step_method.
-SMS, TOTP = "sms", "totp"
+# The methods of the second step, as stored in User.second_step_method (passkeys: twostep/passkeys.py).
+SMS, TOTP, PASSKEY = "sms", "totp", "passkey"
 
 
 def _account_context(user_id):
@@ -48,6 +48,8 @@ def methods(user):
         found.append(SMS)
     if has_app(user):
         found.append(TOTP)
+    if passkeys.has_passkey(user):
+        found.append(PASSKEY)
     return found
 
 

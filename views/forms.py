@@ -9,7 +9,7 @@ text is looked up in the reader's language each time it is shown.
 """
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from core.phones import PHONE_NOT_A_NUMBER
@@ -73,6 +73,19 @@ class AppCodeForm(FlaskForm):
 
     code = StringField(_l("6-digit code"), validators=[DataRequired(_l("Enter the 6-digit code your authenticator app shows.")),
                                                        Length(max=20, message=TOO_LONG)])
+
+
+class PasskeyForm(FlaskForm):
+    """A passkey's answer (the JSON static/js/passkeys.js puts in `credential`); what it means is the rules'."""
+
+    credential = HiddenField()
+
+
+class NewPasskeyForm(PasskeyForm):
+    """Add a passkey: its name (twostep/passkeys.py `read_name` decides what a name may be), then the answer."""
+
+    name = StringField(_l("Passkey name"), validators=[DataRequired(_l("Give the passkey a name.")),
+                                                       Length(max=60, message=TOO_LONG)])
 
 
 class RecoveryCodeForm(FlaskForm):
