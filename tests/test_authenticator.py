@@ -1,7 +1,8 @@
 """Issue 16: an authenticator app (TOTP, RFC 6238) beside SMS.
 
-Codes come from pyotp, an implementation independent of the app's, at times
-frozen with the suite's clock. Each flow runs as a plain browser (303s, no
+Codes come from pyotp's TOTP, given an aware UTC time (the app counts the
+time step itself from its naive UTC clock), at times frozen with the suite's
+clock; the RFC's own vectors check both. Each flow runs as a plain browser (303s, no
 JavaScript) and, where the answer differs, as htmx.
 """
 import base64
@@ -389,6 +390,21 @@ def test_our_codes_match_the_rfc_6238_vectors():
     for seconds, code in vectors.items():
         moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=seconds)
         assert totp.code_at(secret, totp.time_step(moment)) == code[-6:]
+
+
+def test_the_qr_codes_uri_gives_an_app_the_key_the_site_and_the_account():
+    uri = totp.provisioning_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "ann@example.com", "Stream: TV")
+    app_view = pyotp.parse_uri(uri)
+    assert uri.startswith("otpauth://totp/")
+    assert (app_view.secret, app_view.issuer, app_view.name) == (
+        "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "Stream: TV", "ann@example.com")
+    assert (app_view.digits, app_view.interval) == (6, 30)
+
+
+def test_new_keys_are_160_random_bits():
+    keys = {totp.new_secret() for _ in range(50)}
+    assert len(keys) == 50
+    assert all(len(base64.b32decode(key)) == 20 for key in keys)
 
 
 def test_one_code_used_from_twenty_parallel_sign_ins_signs_in_once(app, client, auth, with_app, frozen):

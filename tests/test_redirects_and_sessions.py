@@ -48,3 +48,20 @@ def test_a_broken_hx_current_url_is_not_a_500(client, auth):
     response = client.post("/reauth?next=/account", data={"password": "correct horse"},
                            headers={"HX-Request": "true", "HX-Current-URL": "http://[bad"})
     assert response.status_code == 200 and "HX-Location" in response.headers
+
+
+def test_nothing_from_before_the_password_step_survives_into_the_second_step(client, auth, outbox):
+    """Session fixation: what a browser carried before the password (here its CSRF token, which an
+    attacker could have planted) is dropped when the pending sign-in starts."""
+    auth.signup()
+    auth.enrol()
+    auth.signout()
+    before = client.csrf_token()
+    assert client.post("/signin", data={"email": "ann@example.com", "password": "correct horse",
+                                        "csrf_token": before}).headers["Location"].endswith("/signin/passcode")
+    code = outbox.last_code()
+    stale = client.post("/signin/passcode", data={"code": code, "csrf_token": before})
+    assert stale.status_code == 400
+    assert client.get("/dashboard").status_code == 302
+    fresh = client.post("/signin/passcode", data={"code": code})
+    assert fresh.headers["Location"].endswith("/dashboard")

@@ -6,16 +6,14 @@ base32 (in groups of four, for typing) and in an otpauth:// QR code. It is
 stored sealed (twostep/sealed.py). A code is accepted once: the account keeps
 the last time step used, and only a later step is accepted after it.
 
-Written out here (HOTP is a dozen lines of the standard library) rather than
-taken from pyotp: the tests check it against pyotp and the RFC's vectors.
+The codes, secrets and otpauth:// URIs come from pyotp. The time step is
+ours: pyotp reads a naive datetime as local time, and the rules' clock
+(core/clock.py) gives naive UTC, so the step is counted here from the epoch.
+The tests check the result against the RFC's vectors.
 """
-import base64
-import hashlib
 import hmac
-import secrets
-import struct
-from urllib.parse import quote, urlencode
 
+import pyotp
 import segno
 
 STEP_SECONDS = 30
@@ -26,7 +24,7 @@ _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 
 def new_secret():
     """160 random bits as base32 without padding (32 characters), as RFC 4226 recommends."""
-    return base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
+    return pyotp.random_base32(32)
 
 
 def group(secret):
@@ -42,11 +40,7 @@ def time_step(moment):
 
 def code_at(secret, step):
     """The code an app shows during time step `step` (RFC 4226 HOTP with the step as counter)."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return f"{number % 10 ** DIGITS:0{DIGITS}d}"
+    return pyotp.HOTP(secret, digits=DIGITS).at(step)
 
 
 def matching_step(secret, code, moment):
@@ -64,10 +58,8 @@ def matching_step(secret, code, moment):
 
 def provisioning_uri(secret, account, issuer):
     """The otpauth:// URI apps read from the QR code (Google Authenticator's key-URI format)."""
-    label = quote(f"{issuer}:{account}", safe="@:")
-    query = urlencode({"secret": secret, "issuer": issuer, "algorithm": "SHA1", "digits": DIGITS,
-                       "period": STEP_SECONDS})
-    return f"otpauth://totp/{label}?{query}"
+    return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(
+        name=account, issuer_name=issuer)
 
 
 def qr_svg(uri, title):
