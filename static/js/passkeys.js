@@ -72,8 +72,8 @@
   function showError(form, message) {
     var box = form.parentElement.querySelector("[data-passkey-error]");
     if (!box) return;
+    box.hidden = !message;  // shown first, then filled: the live region announces the words
     box.textContent = message;
-    box.hidden = !message;
   }
 
   function options(form) {
