@@ -280,12 +280,12 @@ def complete_signin(policy, challenge, raw_response, origins, browser):
     what a failure counts against.
     """
     raw = _response_text(raw_response)
+    # The challenge first: of parallel copies of one answer, one takes it; the others are not tries.
+    expected = _take_ceremony(challenge.id)
     if not limits.claim_challenge_try(policy, challenge.id):
         raise TooManyTries()
-    guess = False
+    guess = True  # from here on, a refusal is a try of this pending sign-in
     try:
-        expected = _take_ceremony(challenge.id)
-        guess = True  # from here on, a refusal is a try of this pending sign-in
         try:
             credential = parse_authentication_credential_json(raw)
             row = Passkey.select().where(Passkey.user == challenge.user_id,
