@@ -336,3 +336,13 @@ def test_passkey_origins_and_the_relying_party_id_come_from_the_settings(client,
     assert refused.status_code == 422
     auth.step_up()
     add_passkey(client, auth, key, step_up=False)
+
+
+def test_the_operator_sees_the_passkeys_and_a_reset_removes_them(client, auth, ann):
+    add_passkey(client, auth, SoftAuthenticator(), name="Pixel")
+    runner = client.application.test_cli_runner()
+    status = runner.invoke(args=["two-step", "status", "ann@example.com"])
+    assert "Passkeys:  1" in status.output and "'Pixel', added" in status.output and "not used yet" in status.output
+    assert runner.invoke(args=["two-step", "reset", "ann@example.com", "--yes"]).exit_code == 0
+    assert passkeys() == []
+    assert "Passkeys:  -" in runner.invoke(args=["two-step", "status", "ann@example.com"]).output
