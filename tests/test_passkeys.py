@@ -346,3 +346,28 @@ def test_the_operator_sees_the_passkeys_and_a_reset_removes_them(client, auth, a
     assert runner.invoke(args=["two-step", "reset", "ann@example.com", "--yes"]).exit_code == 0
     assert passkeys() == []
     assert "Passkeys:  -" in runner.invoke(args=["two-step", "status", "ann@example.com"]).output
+
+
+def test_a_passkey_is_a_second_factor_for_the_step_up(client, auth, ann):
+    key = SoftAuthenticator()
+    add_passkey(client, auth, key)
+    # Without the password typed again, the passkey step-up opens nothing (a stolen cookie alone).
+    refused = client.post("/two-step/verify/passkey/options")
+    assert refused.status_code == 303 and refused.headers["Location"].startswith("/reauth")
+    assert client.post("/reauth", data={"password": "correct horse"}).status_code == 303
+    assert client.post("/two-step/off").headers["Location"] == "/two-step/verify"  # remembered as the change
+    page = client.get("/two-step/verify").get_data(as_text=True)
+    assert '<p data-needs-webauthn hidden><a href="/two-step/verify/passkey"' in page
+    assert "Use a passkey" in client.get("/two-step/verify/passkey").get_data(as_text=True)
+    options = client.post("/two-step/verify/passkey/options")
+    assert options.status_code == 200
+    answer = key.get(options.get_data(as_text=True))
+    wrong = client.post("/two-step/verify/passkey", data={"credential": key.get(
+        client.post("/two-step/verify/passkey/options").get_data(as_text=True), origin="https://evil.example")})
+    assert wrong.status_code == 422  # and it took that challenge: the earlier answer is for an older one
+    assert client.post("/two-step/verify/passkey", data={"credential": answer}).status_code == 409
+    options = client.post("/two-step/verify/passkey/options").get_data(as_text=True)
+    response = client.post("/two-step/verify/passkey", data={"credential": key.get(options)})
+    assert response.status_code == 303 and response.headers["Location"] == "/two-step/off"
+    assert client.post("/two-step/off").status_code == 303  # the change goes through
+    assert user_row().two_step == "off" and passkeys()[0].sign_count == 3

@@ -65,6 +65,8 @@ URLS = [
     ("/two-step/verify", ['GET', 'POST']),
     ("/two-step/verify/authenticator", ['GET', 'POST']),  # issue 16: the step-up with the app's code
     ("/two-step/verify/passcode", ['GET', 'POST']),
+    ("/two-step/verify/passkey", ['GET', 'POST']),  # issue 16: the step-up with a passkey
+    ("/two-step/verify/passkey/options", ['POST']),
     ("/two-step/verify/recovery", ['GET', 'POST']),
     ("/two-step/verify/resend", ['POST']),
 ]

@@ -14,6 +14,8 @@ relying-party id, challenge, user presence and signature):
   before anything is checked, so it is used once whatever the outcome (a
   replay or a parallel copy finds it gone), and it is good for
   CEREMONY_SECONDS.
+- A passkey is also a second factor for the step-up before a sensitive change
+  (a "passkey-stepup" challenge holds its ceremony), under the same rules.
 - The relying-party id is PUBLIC_HOST; the accepted origins are the caller's
   (views/web.py `passkey_origins()`: PASSKEY_ORIGINS, else https://PUBLIC_HOST).
 
@@ -261,8 +263,8 @@ def find(user_id, passkey_id):
 # --- Signing in ---------------------------------------------------------------------------------
 
 def signin_options(policy, challenge):
-    """The options for navigator.credentials.get() (JSON text) for the pending sign-in `challenge`:
-    the account's passkeys only (the account is known after the password)."""
+    """The options for navigator.credentials.get() (JSON text) for `challenge` (a pending sign-in, or a
+    step-up): the account's passkeys only (the account is known after the password)."""
     rows = of_user(challenge.user_id)
     if not rows:
         raise TwoStepError(PASSKEY_NONE, status=409)
@@ -279,12 +281,46 @@ def complete_signin(policy, challenge, raw_response, origins, browser):
     next time, the session and its "signin" event: one transaction. See the module's docstring for
     what a failure counts against.
     """
+    def signed_in(user):
+        if user.second_step_method != METHOD:
+            User.update(second_step_method=METHOD).where(User.id == user.id).execute()
+        limits.record_success(user.id)
+        accounts.sign_in(user, browser)
+
+    return _use(policy, challenge, raw_response, origins, browser, signed_in)
+
+
+# --- The step-up before a sensitive change (twostep/stepup.py) -----------------------------------
+
+STEP_UP = "passkey-stepup"  # the Challenge purpose
+
+
+def begin_step_up(user):
+    """Open the verification of a step-up with a passkey, bound to this browser; returns (challenge, token)."""
+    if not has_passkey(user):
+        raise TwoStepError(PASSKEY_NONE, status=409)
+    return challenges.open_challenge(user.id, STEP_UP)
+
+
+def confirm_step_up(policy, challenge, raw_response, origins, browser):
+    """A passkey as the second factor of `browser`'s step-up (`challenge`: its verification, None when no
+    options were asked for): the same checks as a sign-in; this session's second factor is recorded in the
+    transaction that moves the passkey's counter."""
+    return _use(policy, challenge, raw_response, origins, browser,
+                lambda user: accounts.second_factor_confirmed(browser.session_token))
+
+
+def _use(policy, challenge, raw_response, origins, browser, on_success):
+    """Check a passkey's answer to the options of `challenge` (a pending sign-in or a step-up); when right,
+    finish the challenge, move the passkey's counter and call `on_success(user)`, in one transaction."""
     raw = _response_text(raw_response)
+    if challenge is None:
+        raise TwoStepError(PASSKEY_EXPIRED, status=409)
     # The challenge first: of parallel copies of one answer, one takes it; the others are not tries.
     expected = _take_ceremony(challenge.id)
     if not limits.claim_challenge_try(policy, challenge.id):
         raise TooManyTries()
-    guess = True  # from here on, a refusal is a try of this pending sign-in
+    guess = True  # from here on, a refusal is a try of this verification
     try:
         try:
             credential = parse_authentication_credential_json(raw)
@@ -297,12 +333,12 @@ def complete_signin(policy, challenge, raw_response, origins, browser):
                 expected_origin=list(origins), credential_public_key=base64url_to_bytes(row.public_key),
                 credential_current_sign_count=row.sign_count, require_user_verification=False)
         except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as error:
-            log.info("passkey refused: user=%s ip=%s (%s: %s)", challenge.user_id, browser.ip,
-                     type(error).__name__, error)
+            log.info("passkey refused: user=%s ip=%s purpose=%s (%s: %s)", challenge.user_id, browser.ip,
+                     challenge.purpose, type(error).__name__, error)
             raise TwoStepError(PASSKEY_NOT_ACCEPTED) from None
         user = User.get_by_id(challenge.user_id)
         with db.atomic():
-            # The pending sign-in's row first, then the account's: the order every change locks them in.
+            # The verification's row first, then the account's: the order every change locks them in.
             if not challenges.finish(challenge):
                 guess = False
                 raise FlowExpired()
@@ -311,16 +347,13 @@ def complete_signin(policy, challenge, raw_response, origins, browser):
                        .where(Passkey.id == row.id, Passkey.sign_count == row.sign_count).execute())
             if not counted:  # a parallel use of the same counter value won
                 raise TwoStepError(PASSKEY_NOT_ACCEPTED)
-            if user.second_step_method != METHOD:
-                User.update(second_step_method=METHOD).where(User.id == user.id).execute()
-            limits.record_success(user.id)
-            accounts.sign_in(user, browser)
+            on_success(user)
         guess = False
         limits.release_challenge_try(challenge.id)
         return user
     except TwoStepError:
         if not guess:
-            limits.release_challenge_try(challenge.id)  # an expired or double request is not a try
+            limits.release_challenge_try(challenge.id)  # a double request is not a try
             raise
         if limits.end_if_used_up(policy, challenge.id):
             raise TooManyTries() from None
