@@ -371,3 +371,14 @@ def test_a_passkey_is_a_second_factor_for_the_step_up(client, auth, ann):
     assert response.status_code == 303 and response.headers["Location"] == "/two-step/off"
     assert client.post("/two-step/off").status_code == 303  # the change goes through
     assert user_row().two_step == "off" and passkeys()[0].sign_count == 3
+
+
+def test_the_same_passkey_twice_is_refused_and_nothing_is_half_written(client, auth, ann):
+    key = SoftAuthenticator()
+    add_passkey(client, auth, key)
+    auth.step_up()
+    options = client.post("/two-step/passkeys/options").get_data(as_text=True)
+    events_before = kinds()
+    response = client.post("/two-step/passkeys", data={"name": "Again", "credential": key.create(options)})
+    assert response.status_code == 409 and "This passkey is already added." in response.get_data(as_text=True)
+    assert [row.name for row in passkeys()] == ["My phone"] and kinds() == events_before
