@@ -382,3 +382,20 @@ def test_the_same_passkey_twice_is_refused_and_nothing_is_half_written(client, a
     response = client.post("/two-step/passkeys", data={"name": "Again", "credential": key.create(options)})
     assert response.status_code == 409 and "This passkey is already added." in response.get_data(as_text=True)
     assert [row.name for row in passkeys()] == ["My phone"] and kinds() == events_before
+
+
+def test_the_second_step_opens_on_the_method_used_last(client, auth, outbox, with_passkey):
+    assert auth.signin().headers["Location"] == "/signin/passkey"
+    sent = outbox.count()
+    assert client.post("/signin/text-message").headers["Location"] == "/signin/passcode"  # Try another method
+    assert outbox.count() == sent + 1
+    assert client.post("/signin/passcode", data={"code": outbox.last_code()}).headers["Location"] == "/dashboard"
+    auth.signout()
+    assert auth.signin().headers["Location"] == "/signin/passcode"  # SMS was used last
+    auth.signin_with_passcode()
+    auth.signout()
+    auth.signin()
+    client.get("/signin/passkey")
+    assert client.post("/signin/passkey", data={"credential": with_passkey.get(signin_options(client))}).status_code == 303
+    auth.signout()
+    assert auth.signin().headers["Location"] == "/signin/passkey"  # and the passkey again
