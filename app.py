@@ -89,7 +89,9 @@ def create_app(test_config=None):
     app.extensions["policy"] = Policy.from_settings(app.config)
     app.extensions["sms_sender"] = make_sender(app.config)
     app.extensions["mailer"] = make_mailer(app.config)
-    app.extensions["mail_sender"] = MailSender.from_config(app.extensions["mailer"], app.config)
+    # The sender also resolves "Forgot password?" requests, off the request (accounts.request_password_reset).
+    app.extensions["mail_sender"] = MailSender.from_config(
+        app.extensions["mailer"], app.config, jobs={accounts.RESET_REQUEST: accounts.resolve_password_reset})
     app.extensions["authenticator"] = authenticator
     app.extensions["password_hasher"] = hasher
 

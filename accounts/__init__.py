@@ -17,18 +17,20 @@ import datetime
 import logging
 import hashlib
 import hmac
+import json
 import unicodedata
 
 from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import SQL, IntegrityError, fn
 
-from accounts import events
+from accounts import events, link_mail
 from core import clock
 from core.addresses import is_one_address  # the one definition of an address the app will mail
 from core.refusals import N_, N_plural, Refused
 from core.tokens import new_token, token_digest
 from core.translations import time_zones
+from mail import queue as mail_queue
 from models import AccountToken, AuthSession, Challenge, PasswordThrottle, Prepared, SecurityEvent, User, db, is_sqlite
 
 log = logging.getLogger(__name__)
@@ -564,20 +566,63 @@ def _use_link(row):
                 .where(AccountToken.id == row.id, AccountToken.used_at.is_null()).execute())
 
 
-def request_password_reset(raw_email, minutes, mail=None):
-    """(user, token) for "Forgot password?", or None: no such active account, or too many links this hour.
+# "Forgot password?" is answered in two halves. The request only queues a "reset requested" row in the mail
+# queue, the same single write for every well-formed address; the mail sender resolves it later, off the
+# request: the account, the link, its e-mail (or nothing). So the answer takes the same time whether or not
+# the address has an account (docs/accounts.md, "The same answer for every address").
+RESET_REQUEST = "reset_request"  # the queue row's kind
+# At most this many requests wait to be resolved at once; beyond it, requests are dropped (the page answers
+# the same, a warning is logged), so a queue whose sender is not running cannot grow without end. It is
+# far above what the workers can take in between two looks of a running sender (5 s): a low cap would be
+# a lever, since a flood that kept it full would silently drop real owners' requests.
+RESET_REQUESTS_WAITING = 100_000
 
-    `mail(user, token)` queues the link's e-mail with it. The caller answers the same in every case.
+
+def request_password_reset(raw_email, *, link, minutes, site_name, locale):
+    """Queue a "Forgot password?" request for the mail sender; True when queued.
+
+    The same work for every well-formed address, known or not: nothing here
+    reads the account. `link` is the reset link without its token (ending in
+    "token="), `minutes` its lifetime; `site_name` and `locale` are for the
+    e-mail. False, and nothing written, for an address that is not well-formed
+    or while RESET_REQUESTS_WAITING requests wait. The caller answers the same
+    in every case. The sender is not woken: the request waits for its next look
+    at the queue, so no work that depends on the account follows the answer.
     """
     try:
         email = read_email(raw_email)
     except AccountError:
-        return None
-    user = User.get_or_none(User.email == email, User.disabled == False)  # noqa: E712
-    if user is None:
-        return None
-    token = issue_link(user, "reset", minutes=minutes, mail=mail)
-    return (user, token) if token else None
+        return False
+    details = json.dumps({"link": link, "minutes": minutes, "site": site_name, "locale": locale})
+    with db.atomic():
+        if mail_queue.waiting(RESET_REQUEST, RESET_REQUESTS_WAITING) >= RESET_REQUESTS_WAITING:
+            log.warning("password reset requests: %s wait already; this one is dropped", RESET_REQUESTS_WAITING)
+            return False
+        mail_queue.enqueue(email, "(password reset requested)", details, kind=RESET_REQUEST, wake=False)
+    return True
+
+
+def resolve_password_reset(row):
+    """The mail sender's half of "Forgot password?" (a job of mail/sender.py), off any request.
+
+    In one transaction: the request leaves the queue, and for an active
+    account with that address a one-time link is made (its token random, only
+    its digest stored, PASSWORD_RESET_MINUTES) and its e-mail queued, at most
+    LINKS_PER_HOUR an hour; for any other address nothing. Nothing is logged
+    about the address or the outcome.
+    """
+    details = json.loads(row.body)
+
+    def queue_link(user, token):  # in the link's transaction
+        link_mail.enqueue(user, "reset", details["site"], details["link"] + token, details["minutes"],
+                          details["locale"])
+
+    with db.atomic():
+        if not mail_queue.remove_claimed(row):
+            return  # another sender took it over after this one's lease ran out
+        user = User.get_or_none(User.email == row.to, User.disabled == False)  # noqa: E712
+        if user is not None:
+            issue_link(user, "reset", minutes=details["minutes"], mail=queue_link)
 
 
 def _set_password(hasher, user_id, password):

@@ -14,6 +14,11 @@ Claiming a row is one conditional UPDATE, so two workers never send the
 same row at once; a worker killed mid-send leaves a row whose lease
 (`next_attempt_at`) runs out, and it is sent again then: at least once,
 never lost. No Flask in here.
+
+A row can also be a request the sender resolves before any mail exists
+(mail/sender.py's jobs: a "Forgot password?" request, whose account is
+looked up off the request). Its job deletes the row in the transaction of
+what it decided (`remove_claimed`), and may queue the mail that follows.
 """
 import contextvars
 import datetime
@@ -30,14 +35,33 @@ MAX_RETRY_SECONDS = 3600
 _queued = contextvars.ContextVar("mail_queued", default=False)
 
 
-def enqueue(to, subject, body, *, kind=""):
-    """Queue one plain-text e-mail. Call it inside the transaction of the change it reports."""
+def enqueue(to, subject, body, *, kind="", wake=True):
+    """Queue one plain-text e-mail. Call it inside the transaction of the change it reports.
+
+    `wake=False`: the request does not wake the sender; the row waits for its next look at the queue.
+    """
     now = clock.now()
     with db.atomic():  # a savepoint inside the caller's transaction, or its own
         row = QueuedMail.create(to=to[:254], subject=subject[:255], body=body, kind=kind[:32],
                                 status="pending", next_attempt_at=now, created_at=now)
-    _queued.set(True)
+    if wake:
+        _queued.set(True)
     return row
+
+
+def waiting(kind, limit):
+    """How many rows of `kind` wait to be sent (or are being sent), counted up to `limit` at most."""
+    return (QueuedMail.select(QueuedMail.id)
+            .where(QueuedMail.status.in_(("pending", "sending")), QueuedMail.kind == kind)
+            .limit(limit).count())
+
+
+def remove_claimed(row):
+    """Delete a row this sender claimed and has dealt with (a request the sender resolves: mail/sender.py's
+    jobs). Call it inside the transaction of what was done; False when the row is no longer this claim's
+    (its lease ran out and another sender took it): the caller then rolls back and does nothing."""
+    return bool(QueuedMail.delete().where(QueuedMail.id == row.id, QueuedMail.status == "sending",
+                                          QueuedMail.attempts == row.attempts).execute())
 
 
 def take_queued_flag():

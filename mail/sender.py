@@ -12,7 +12,9 @@ The thread starts lazily, in the process that serves requests: gunicorn
 loads the app in its master and forks the workers, and threads do not
 survive a fork. A request that queued a mail wakes the thread; otherwise it
 looks for due retries every POLL_SECONDS. SMTP is only ever spoken here,
-never on a request's thread.
+never on a request's thread. The same loop resolves the queue's requests
+(`jobs`: a "Forgot password?" request becomes a link and its mail, or
+nothing), so that work happens off the request too.
 """
 import logging
 import os
@@ -28,9 +30,14 @@ POLL_SECONDS = 5
 
 
 class MailSender:
-    def __init__(self, mailer, *, max_attempts=20, timeout_seconds=10):
+    def __init__(self, mailer, *, max_attempts=20, timeout_seconds=10, jobs=None):
         self.mailer = mailer
         self.max_attempts = max_attempts
+        # kind -> job(row): rows that are not a mail yet but a request to resolve first (a "Forgot
+        # password?" request: accounts.resolve_password_reset). A job finishes its row itself, in its own
+        # transaction (queue.remove_claimed), and may queue the mail it decides on; if it raises, the row
+        # is retried like a mail that failed.
+        self.jobs = dict(jobs or {})
         # A claimed row is someone else's to retry only after every SMTP step could have timed out.
         self.lease_seconds = 6 * timeout_seconds + 60
         self._lock = threading.Lock()
@@ -40,9 +47,9 @@ class MailSender:
         self._pid = None
 
     @classmethod
-    def from_config(cls, mailer, config):
+    def from_config(cls, mailer, config, jobs=None):
         return cls(mailer, max_attempts=int(config.get("MAIL_MAX_ATTEMPTS") or 20),
-                   timeout_seconds=int(config.get("MAIL_TIMEOUT_SECONDS") or 10))
+                   timeout_seconds=int(config.get("MAIL_TIMEOUT_SECONDS") or 10), jobs=jobs)
 
     def send_due(self, limit=None):
         """Send every due mail once (this thread, now); return {"sent": n, "retry": n, "failed": n}."""
@@ -54,8 +61,12 @@ class MailSender:
                 row = queue.claim_next(self.lease_seconds)
                 if row is None:
                     break
+                job = self.jobs.get(row.kind)
                 try:
-                    self.mailer.send(row.to, row.subject, row.body)
+                    if job is not None:
+                        job(row)
+                    else:
+                        self.mailer.send(row.to, row.subject, row.body)
                 except MailError as error:
                     status = queue.mark_failed(row, error, self.max_attempts)
                     done["failed" if status == "failed" else "retry"] += 1
@@ -67,6 +78,9 @@ class MailSender:
                     done["failed" if status == "failed" else "retry"] += 1
                     log.exception("mail not sent: id=%s kind=%s", row.id, row.kind)
                 else:
+                    if job is not None:  # resolved, not sent: the mail it queued (if any) comes next
+                        log.info("mail request resolved: id=%s kind=%s", row.id, row.kind)
+                        continue
                     queue.mark_sent(row)
                     done["sent"] += 1
                     log.info("mail sent: id=%s kind=%s attempt=%s", row.id, row.kind, row.attempts)

@@ -59,3 +59,27 @@ def test_an_event_whose_transaction_rolls_back_is_not_mailed(app):
     assert deliver_mail(app)["sent"] == 1
     assert [m.subject for m in _mails()] == ["beSTREAM: Two-step verification was removed"]
     assert deliver_mail(app)["sent"] == 0  # sent once, never twice
+
+
+def test_with_the_sender_thread_a_reset_link_shows_at_dev_mail_within_seconds(tmp_path):
+    """As in `make run`: the request queues a "Forgot password?" request without waking the sender, whose
+    next look at the queue (every few seconds) makes the link and puts its mail in the outbox."""
+    import time
+
+    from conftest import Auth, BrowserLikeClient, Outbox
+
+    app = make_test_app(tmp_path, MAIL_QUEUE_THREAD=True)
+    app.test_client_class = BrowserLikeClient
+    client = app.test_client()
+    sender = app.extensions["mail_sender"]
+    try:
+        Auth(client, Outbox(app)).operator_account()
+        client.post("/signout")
+        assert client.post("/password/forgot", data={"email": "ann@example.com"}).status_code == 303
+        deadline = time.monotonic() + 30
+        while "/password/reset?token=" not in (page := client.get("/dev/mail").get_data(as_text=True)):
+            assert time.monotonic() < deadline, "the sender thread never mailed the link"
+            time.sleep(0.1)
+        assert "beSTREAM: Reset your password" in page and "To ann@example.com" in page
+    finally:
+        sender.stop(timeout=30)

@@ -234,3 +234,66 @@ def test_the_cli_reset_queues_its_mail_and_sends_it_at_once(tmp_path):
         assert [m["message"]["Subject"] for m in server.messages[-2:]] == [
             "beSTREAM: Two-step verification was reset by an administrator",
             "beSTREAM: Set a new password"]  # the one-time link, queued in the same transaction
+
+
+def test_a_password_reset_asked_for_while_the_mail_server_is_down_arrives_once_it_is_back(
+        tmp_path, backend, clock, caplog):
+    """The request is resolved without the mail server (the link is made, its mail queued); the mail waits
+    and goes out when the server answers again, and the link works. No address or token in the logs."""
+    import logging
+
+    from models import AccountToken, db
+
+    caplog.set_level(logging.DEBUG)
+    with SmtpServer() as first:
+        port = first.port
+    app = smtp_app(tmp_path, backend, port, PUBLIC_URL="https://accounts.example.com")
+    sender = app.extensions["mail_sender"]
+    client = app.test_client()
+    Auth(client, Outbox(app)).operator_account()
+    client.post("/signout")
+    response = client.post("/password/forgot", data={"email": "ann@example.com"})
+    assert response.status_code == 303
+    assert [(m.kind, m.status) for m in queued()] == [("reset_request", "pending")]
+
+    assert sender.send_due() == {"sent": 0, "retry": 1, "failed": 0}  # the link's mail: refused
+    assert [(m.kind, m.status, m.attempts) for m in queued()] == [("link_reset", "pending", 1)]  # request gone
+    with db.connection_context():
+        assert AccountToken.select().where(AccountToken.purpose == "reset").count() == 1
+
+    with SmtpServer(port=port) as again:
+        clock.advance(120)  # past the first backoff
+        assert sender.send_due() == {"sent": 1, "retry": 0, "failed": 0}
+        assert [str(m["message"]["Subject"]) for m in again.messages] == ["beSTREAM: Reset your password"]
+        body = again.messages[0]["body"]
+    link = body.split("https://accounts.example.com", 1)[1].split()[0]
+    assert client.get(link).status_code == 303
+    assert client.post("/password/reset", data={"password": "a brand new secret"}).status_code == 303
+    token = link.split("token=")[1]
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name != "mail.log")  # not the test's SMTP server
+    assert "password_reset" in ours
+    assert "ann@example.com" not in ours and token not in ours
+
+
+def test_a_reset_request_is_resolved_once_even_when_its_sender_lost_the_lease(tmp_path, clock):
+    """A sender that took a request and stalled past its lease resolves nothing: the one that took it over does."""
+    import accounts
+    from mail import queue
+    from models import AccountToken, db
+
+    app = make_test_app(tmp_path)
+    app.test_client_class = BrowserLikeClient
+    client = app.test_client()
+    Auth(client, Outbox(app)).operator_account()
+    assert client.post("/password/forgot", data={"email": "ann@example.com"}).status_code == 303
+    sender = app.extensions["mail_sender"]
+    with db.connection_context():
+        stalled = queue.claim_next(sender.lease_seconds)
+        clock.advance(sender.lease_seconds)
+        current = queue.claim_next(sender.lease_seconds)  # another sender takes it over
+        assert current.id == stalled.id
+        accounts.resolve_password_reset(stalled)  # the first sender wakes up: no longer its request
+        assert AccountToken.select().count() == 0 and len(queued()) == 1
+        accounts.resolve_password_reset(current)
+        assert AccountToken.select().where(AccountToken.purpose == "reset").count() == 1
+        assert [m.kind for m in queued()] == ["link_reset"]

@@ -274,3 +274,22 @@ def test_change_password_refuses_the_same_or_a_short_password(client, auth):
 def test_change_password_needs_a_signed_in_session(client):
     assert client.get("/account/password").status_code == 302
     assert client.post("/account/password", data={"current": "a", "password": "b"}).status_code == 302
+
+
+def test_forgot_password_requests_waiting_are_capped_and_the_answer_stays_the_same(client, auth, smtp, monkeypatch,
+                                                                                   caplog):
+    """Requests wait in the mail queue until the sender resolves them: a flood cannot grow it without end."""
+    import accounts
+    from models import QueuedMail, db
+
+    auth.register()
+    monkeypatch.setattr(accounts, "RESET_REQUESTS_WAITING", 2)
+    pages = [forgot(client, email) for email in ("nobody@example.com", "ann@example.com", "ann@example.com")]
+    strip = lambda html: re.sub(r'value="[^"]+"|"X-CSRFToken": "[^"]+"', "", html)  # noqa: E731
+    assert strip(pages[0]) == strip(pages[1]) == strip(pages[2])
+    with db.connection_context():
+        assert QueuedMail.select().where(QueuedMail.kind == "reset_request").count() == 2
+    assert "2 wait already" in caplog.text and "ann@example.com" not in caplog.text
+    assert subjects(smtp).count("beSTREAM: Reset your password") == 1  # resolved: the queue has room again
+    forgot(client)
+    assert subjects(smtp).count("beSTREAM: Reset your password") == 2

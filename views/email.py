@@ -17,6 +17,7 @@ from views.forms import ButtonForm
 from views.htmx import go, page
 from views.i18n import error_text, locale, text
 from views.limiter import limit_posts
+from views.sessions import keep_link_token, link_in_session
 from views.web import public_url, who
 
 bp = Blueprint("email", __name__)
@@ -36,37 +37,50 @@ def queue_welcome(user):
                       locale())
 
 
+def check_email_context(verification):
+    """email/check_email.html's variables: whether the mail holds a confirmation link (EMAIL_VERIFICATION)."""
+    return {"verification": verification}
+
+
+def confirm_context(email=None, error=None):
+    """email/confirm.html's variables, but its form, while the link lives: the address to confirm. A dead
+    link (`email` None): no form, no address, and the rule's refusal if there was one."""
+    return {"email": email, "error": error} if email else {"form": None, "email": None, "error": error}
+
+
+def required_context(user):
+    """email/required.html's variables: the user (their address) and the "Send the link again" button."""
+    return {"user": user, "form": ButtonForm()}
+
+
 @bp.get("/signup/sent")
 def signup_sent():
     """After sign-up, for new and existing addresses alike: the details are in the mailbox."""
-    return page("email/check_email.html", verification=current_app.config["EMAIL_VERIFICATION"])
+    return page("email/check_email.html", **check_email_context(current_app.config["EMAIL_VERIFICATION"]))
 
 
 @bp.route("/email/confirm", methods=["GET", "POST"])
 @limit_posts
 def confirm():
     """The confirmation link: a page with a button that confirms the address."""
-    if request.method == "GET" and "token" in request.args:
-        session[CONFIRM_TOKEN] = request.args["token"][:100]
-        return go(url_for("email.confirm"))
-    token = session.get(CONFIRM_TOKEN)
-    link = accounts.find_link(token, "verify")
+    moved = keep_link_token(CONFIRM_TOKEN)
+    if moved:
+        return moved
+    token, link = link_in_session(CONFIRM_TOKEN, "verify")
     if link is None:
-        session.pop(CONFIRM_TOKEN, None)
-        return page("email/confirm.html", status=410 if request.method == "POST" else 200, form=None,
-                    email=None, error=None)
+        return page("email/confirm.html", status=410 if request.method == "POST" else 200, **confirm_context())
     form = ButtonForm()
     if form.validate_on_submit():
         try:
             accounts.confirm_email(token, **who())
         except accounts.AccountError as refused:
-            return page("email/confirm.html", status=410, form=None, email=None, error=error_text(refused))
+            return page("email/confirm.html", status=410, **confirm_context(error=error_text(refused)))
         session.pop(CONFIRM_TOKEN, None)
         flash(text(messages.EMAIL_CONFIRMED), "info")
         if current_user.is_authenticated and current_user.id == link.user_id:
             return go(url_for("account.personal"))
         return go(url_for("signin.password"))
-    return page("email/confirm.html", form=form, email=link.user.email, error=None)
+    return page("email/confirm.html", form=form, **confirm_context(link.user.email))
 
 
 @bp.get("/email/required")
@@ -75,7 +89,7 @@ def required():
     """Two-step set-up waits for a confirmed address: this page says so and offers the link again."""
     if accounts.email_confirmed(current_user) or not current_app.config["EMAIL_VERIFICATION"]:
         return go(url_for("two_step.setup.phone"))
-    return page("email/required.html", user=current_user, form=ButtonForm())
+    return page("email/required.html", **required_context(current_user))
 
 
 @bp.post("/email/resend")

@@ -1,3 +1,16 @@
+"""Development only: the gallery at /dev/gallery, every page and wizard step in every state.
+
+For designers (in the manner of Flask-Security-Too's view_scaffold.py): each
+entry renders a real template with sample context, as the whole page
+(/dev/gallery/<slug>) or as the `main` block htmx swaps in
+(/dev/gallery/<slug>?fragment=1, or an HX-Request header). The context comes
+from the views' own builders (`*_context`), so a page here has exactly the
+variables it has live. Nothing is written to the database; the user is a
+stand-in object. Served in debug and tests only, like the outboxes (views/dev.py).
+
+Error messages come from the real rule exceptions through the same
+translation the views use, so a state here reads exactly as it does live.
+"""
 import datetime
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -7,13 +20,14 @@ from flask_login import AnonymousUserMixin
 from jinja2_fragments.flask import render_block
 
 import accounts
-from accounts import AccountError, EMAIL_TAKEN, link_mail, notices
+from accounts import AccountError, link_mail, notices
 from core.clock import now
 from core.phones import PHONE_INVALID, PhoneRejected
 from core.refusals import Refused
 from twostep import challenges, passkeys, refusals
 from twostep.codes import new_recovery_code
 from views import account, error_pages, help, messages, settings, setup, signin, step_up
+from views import email as email_pages, password as password_pages
 from views.forms import (AppCodeForm, ButtonForm, ChangePasswordForm, EmailForm, KeptForm, NewPasskeyForm,
                          NewPasswordForm, PasscodeForm, PasskeyForm, PasswordForm, PhoneForm, RecoveryCodeForm,
                          SignInForm, SignUpForm)
@@ -35,10 +49,6 @@ class Entry:
 
 
 SAMPLE_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # a sample only, never an account's
-
-
-def _err(error):
-    return error_text(error)
 
 
 def _user(two_step="on", off_until=None, time_zone="", app_added=None):
@@ -141,6 +151,8 @@ def _mail():
 
 def _wrong_password(reauth=False):
     return text(messages.REAUTH_WRONG if reauth else messages.SIGNIN_WRONG)
+
+
 def _link_mail():
     """The "Forgot password?" e-mail as the mail outbox shows it (a made-up link)."""
     user = _user()
@@ -166,13 +178,13 @@ def _entries():
         E("signup-error", "Sign up", "error: password too short", "account/signup.html",
           lambda: _anonymous(**_form(SignUpForm(), AccountError(accounts.PASSWORD_TOO_SHORT, num=accounts.MIN_PASSWORD)))),
         E("signup-sent", "Sign up", "check your email (every address)", "email/check_email.html",
-          lambda: _anonymous(verification=True)),
+          lambda: _anonymous(**email_pages.check_email_context(True))),
         E("signup-sent-no-verification", "Sign up", "check your email, EMAIL_VERIFICATION=0", "email/check_email.html",
-          lambda: _anonymous(verification=False)),
+          lambda: _anonymous(**email_pages.check_email_context(False))),
         E("confirm-email", "Confirm your email address", "link opened", "email/confirm.html",
-          lambda: _anonymous(form=ButtonForm(), email=_user().email, error=None)),
+          lambda: _anonymous(form=ButtonForm(), **email_pages.confirm_context(_user().email))),
         E("confirm-email-dead", "Confirm your email address", "link expired or used", "email/confirm.html",
-          lambda: _anonymous(form=None, email=None, error=None)),
+          lambda: _anonymous(**email_pages.confirm_context())),
         E("signin", "Sign in", "empty", "signin/password.html", lambda: _anonymous(**_form(SignInForm()))),
         E("signin-error", "Sign in", "error: wrong password", "signin/password.html",
           lambda: _anonymous(**_form(SignInForm(), _wrong_password()))),
@@ -189,18 +201,19 @@ def _entries():
         E("signin-new-password-needed", "Sign in", "error: administrator reset, new password needed",
           "signin/password.html", lambda: _anonymous(form=SignInForm(), error=text(messages.NEW_PASSWORD_NEEDED))),
         E("forgot", "Forgot password?", "empty", "password/forgot.html",
-          lambda: _anonymous(form=EmailForm(), error=None, sent=False)),
+          lambda: _anonymous(**_form(EmailForm(), **password_pages.forgot_context()))),
         E("forgot-error", "Forgot password?", "error: no address", "password/forgot.html",
-          lambda: _anonymous(form=EmailForm(), error=text(accounts.EMAIL_EMPTY), sent=False)),
+          lambda: _anonymous(**_form(EmailForm(), AccountError(accounts.EMAIL_EMPTY),
+                                     **password_pages.forgot_context()))),
         E("forgot-sent", "Forgot password?", "link sent (every address)", "password/forgot.html",
-          lambda: _anonymous(form=None, error=None, sent=True, minutes=30)),
+          lambda: _anonymous(**password_pages.forgot_sent_context())),
         E("reset", "Choose a new password", "link opened", "password/reset.html",
-          lambda: _anonymous(form=NewPasswordForm(), error=None, email=_user().email)),
+          lambda: _anonymous(**_form(NewPasswordForm(), **password_pages.reset_context(_user().email)))),
         E("reset-error", "Choose a new password", "error: password too short", "password/reset.html",
-          lambda: _anonymous(form=NewPasswordForm(), email=_user().email,
-                             error=_err(accounts.AccountError(accounts.PASSWORD_TOO_SHORT, num=accounts.MIN_PASSWORD)))),
+          lambda: _anonymous(**_form(NewPasswordForm(), AccountError(accounts.PASSWORD_TOO_SHORT, num=accounts.MIN_PASSWORD),
+                                     **password_pages.reset_context(_user().email)))),
         E("reset-dead", "Choose a new password", "link expired or used", "password/reset.html",
-          lambda: _anonymous(form=None, error=None, email=None)),
+          lambda: _anonymous(**password_pages.reset_context())),
         E("reauth", "Confirm your password", "empty", "account/reauth.html",
           lambda: _signed_in(**_form(PasswordForm(), next="/two-step/off"))),
         E("reauth-error", "Confirm your password", "error: wrong password", "account/reauth.html",
@@ -306,19 +319,19 @@ def _entries():
         E("account-password-changed", "Account", "after Change password (message)", "account/personal.html",
           lambda: _signed_in(**account.personal_context(_user("on"))), flashes=(("info", messages.PASSWORD_CHANGED),)),
         E("change-password", "Change password", "empty", "password/change.html",
-          lambda: _signed_in(tab="personal", user=_user(), form=ChangePasswordForm(), error=None)),
+          lambda: _signed_in(**_form(ChangePasswordForm(), **password_pages.change_context(_user())))),
         E("change-password-error", "Change password", "error: current password wrong", "password/change.html",
-          lambda: _signed_in(tab="personal", user=_user(), form=ChangePasswordForm(),
-                             error=_err(accounts.AccountError(accounts.CURRENT_PASSWORD_WRONG)))),
+          lambda: _signed_in(**_form(ChangePasswordForm(), AccountError(accounts.CURRENT_PASSWORD_WRONG),
+                                     **password_pages.change_context(_user())))),
         E("activity", "Account", "security activity", "account/activity.html",
           lambda: _signed_in(**account.activity_context(_user(), _events()))),
         E("activity-empty", "Account", "security activity, empty", "account/activity.html",
           lambda: _signed_in(**account.activity_context(_user(), []))),
         # Set-up wizard
         E("email-required", "Set-up wizard", "address not confirmed yet", "email/required.html",
-          lambda: _signed_in(user=_user(), form=ButtonForm())),
+          lambda: _signed_in(**email_pages.required_context(_user()))),
         E("email-required-resent", "Set-up wizard", "address not confirmed, link sent again",
-          "email/required.html", lambda: _signed_in(user=_user(), form=ButtonForm()),
+          "email/required.html", lambda: _signed_in(**email_pages.required_context(_user())),
           flashes=(("info", messages.CONFIRMATION_SENT),)),
         E("wizard-phone", "Set-up wizard", "STEP 3 phone number, empty", "setup/phone.html",
           lambda: _signed_in(**_form(PhoneForm(), **step("phone")))),

@@ -11,12 +11,11 @@ from flask import Blueprint, current_app, flash, request, session, url_for
 from flask_login import current_user, login_required
 
 import accounts
-from accounts import link_mail
 from views import messages
-from views.sessions import keep_session, this_browser
-from views.forms import ChangePasswordForm, EmailForm, NewPasswordForm, first_error
-from views.htmx import go, go_full, page
-from views.i18n import error_text, locale, text
+from views.forms import ChangePasswordForm, EmailForm, NewPasswordForm
+from views.htmx import form_page, go, go_full, page, refused
+from views.i18n import locale, text
+from views.sessions import keep_link_token, keep_session, link_in_session, this_browser
 from views.limiter import limit_posts
 from views.web import public_url, who
 
@@ -25,58 +24,67 @@ bp = Blueprint("password", __name__)
 RESET_TOKEN = "reset_token"  # the session key holding the link's token
 
 
+def forgot_context():
+    """password/forgot.html's variables before the request, but its form and error."""
+    return {"sent": False}
+
+
+def forgot_sent_context():
+    """password/forgot.html's variables after the request: the same answer for every address."""
+    return {"sent": True, "form": None, "error": None, "minutes": current_app.config["PASSWORD_RESET_MINUTES"]}
+
+
+def reset_context(email=None):
+    """password/reset.html's variables, but its form and error, while the link lives: the account's
+    address (for password managers). A dead link (`email` None): no form, no error, no address."""
+    return {"email": email} if email else {"form": None, "error": None, "email": None}
+
+
+def change_context(user):
+    """password/change.html's variables, but its form and error: the Account page's tab and the user."""
+    return {"tab": "personal", "user": user}
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limit_posts
 def forgot():
     """Forgot password?: the same answer whether or not the address has an account."""
     form = EmailForm()
     if form.validate_on_submit():
-        minutes = current_app.config["PASSWORD_RESET_MINUTES"]
-
-        def queue_link(user, token):  # in the link's transaction
-            link_mail.enqueue(user, "reset", current_app.config["SITE_NAME"],
-                              public_url(url_for("password.reset", token=token)), minutes, locale())
-
-        accounts.request_password_reset(form.email.data, minutes, mail=queue_link)
+        # Only queued here, the same for every address; the mail sender finds the account and mails the link.
+        accounts.request_password_reset(form.email.data, link=public_url(url_for("password.reset")) + "?token=",
+                                        minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+                                        site_name=current_app.config["SITE_NAME"], locale=locale())
         return go(url_for("password.forgot_sent"))
-    error = first_error(form) if form.is_submitted() else None
-    return page("password/forgot.html", status=422 if error else 200, form=form, error=error, sent=False)
+    return form_page("password/forgot.html", form, **forgot_context())
 
 
 @bp.get("/password/forgot/sent")
 def forgot_sent():
     """What everyone is told after asking for a link."""
-    return page("password/forgot.html", form=None, error=None, sent=True,
-                minutes=current_app.config["PASSWORD_RESET_MINUTES"])
+    return page("password/forgot.html", **forgot_sent_context())
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
 @limit_posts
 def reset():
     """Choose a new password with the link from the e-mail (the token moves from the URL to the session)."""
-    if request.method == "GET" and "token" in request.args:
-        session[RESET_TOKEN] = request.args["token"][:100]
-        return go(url_for("password.reset"))
-    token = session.get(RESET_TOKEN)
-    link = accounts.find_link(token, "reset")
+    moved = keep_link_token(RESET_TOKEN)
+    if moved:
+        return moved
+    token, link = link_in_session(RESET_TOKEN, "reset")
     if link is None:
-        session.pop(RESET_TOKEN, None)
-        return page("password/reset.html", status=410 if request.method == "POST" else 200, form=None,
-                    error=None, email=None)
+        return page("password/reset.html", status=410 if request.method == "POST" else 200, **reset_context())
     form = NewPasswordForm()
-    error = None
     if form.validate_on_submit():
         try:
             accounts.reset_password(current_app.extensions["password_hasher"], token, form.password.data, **who())
-        except accounts.AccountError as refused:
-            error = error_text(refused)
-        else:
-            session.clear()  # this browser is signed out too: every session of the account has ended
-            flash(text(messages.PASSWORD_RESET), "info")
-            return go_full(url_for("signin.password"))
-    elif form.is_submitted():
-        error = first_error(form)
-    return page("password/reset.html", status=422 if error else 200, form=form, error=error, email=link.user.email)
+        except accounts.AccountError as error:
+            return refused("password/reset.html", error, form=form, **reset_context(link.user.email))
+        session.clear()  # this browser is signed out too: every session of the account has ended
+        flash(text(messages.PASSWORD_RESET), "info")
+        return go_full(url_for("signin.password"))
+    return form_page("password/reset.html", form, **reset_context(link.user.email))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -85,19 +93,14 @@ def reset():
 def change():
     """Change password: needs the current one; the account's other sessions end."""
     form = ChangePasswordForm()
-    error = None
     if form.validate_on_submit():
         try:
             browser = this_browser()
             accounts.change_password(current_app.extensions["password_hasher"], current_user, form.current.data,
                                      form.password.data, browser)
-        except accounts.AccountError as refused:
-            error = error_text(refused)
-        else:
-            keep_session(browser)
-            flash(text(messages.PASSWORD_CHANGED), "info")
-            return go(url_for("account.personal"))
-    elif form.is_submitted():
-        error = first_error(form)
-    return page("password/change.html", status=422 if error else 200, form=form, error=error, tab="personal",
-                user=current_user)
+        except accounts.AccountError as error:
+            return refused("password/change.html", error, form=form, **change_context(current_user))
+        keep_session(browser)
+        flash(text(messages.PASSWORD_CHANGED), "info")
+        return go(url_for("account.personal"))
+    return form_page("password/change.html", form, **change_context(current_user))

@@ -73,6 +73,30 @@ def known_device_user():
         return None
 
 
+def keep_link_token(key):
+    """For the page a one-time link in an e-mail opens (password reset, e-mail confirmation).
+
+    The mailed link itself (a GET with ?token=) keeps its token in this
+    browser's session under `key` and is answered with a redirect to the
+    same page without it, so the token is not left in the address bar, the
+    history or a Referer. Returns that redirect, or None for any other request.
+    """
+    if request.method == "GET" and "token" in request.args:
+        session[key] = request.args["token"][:100]
+        return go(request.path)
+    return None
+
+
+def link_in_session(key, purpose):
+    """(token, its live AccountToken) of the link this browser opened (`keep_link_token`); (token, None)
+    when it is dead or there is none, and the session forgets it."""
+    token = session.get(key)
+    link = accounts.find_link(token, purpose)
+    if link is None:
+        session.pop(key, None)
+    return token, link
+
+
 def fresh_password_required(view=None, *, back_to=None):
     """The password must have been typed on /reauth within REAUTH_MINUTES, else /reauth first.
 
