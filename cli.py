@@ -33,6 +33,7 @@ from core import clock
 from core.phones import mask_phone
 from mail import queue as mail_queue
 from models import User, db, migrate
+from twostep import passkeys as passkey_rules
 from twostep import settings as settings_rules
 from twostep import signin as signin_rules
 
@@ -129,13 +130,18 @@ def unthrottle_user(email):
 @two_step_cli.command("status")
 @click.argument("email")
 def two_step_status(email):
-    """Show an account's two-step verification: state, masked number, authenticator app, Off-until date, lock."""
+    """Show an account's two-step verification: state, masked number, authenticator app, passkeys, Off-until
+    date, lock."""
     user = _find_user(email)
     state = signin_rules.effective_state(user)
     click.echo(f"Account:   {user.email}{' (disabled)' if user.disabled else ''}")
     click.echo(f"Two-step:  {state}")
     click.echo(f"Number:    {mask_phone(user.phone) or '-'}")
     click.echo(f"App:       {'added ' + _when(user.totp_added_at) if user.totp_secret else '-'}")
+    keys = passkey_rules.of_user(user.id)
+    click.echo(f"Passkeys:  {len(keys) or '-'}" + "".join(
+        f"\n           {key.name!r}, added {_when(key.created_at)}, "
+        f"{'last used ' + _when(key.last_used_at) if key.last_used_at else 'not used yet'}" for key in keys))
     if state == "off":
         until = signin_rules.off_until(user)
         click.echo(f"Off until: {_when(until) if until else 'Enable is clicked'}")

@@ -23,7 +23,11 @@ SETTINGS = [
     ("SMS_BACKEND", str, "outbox", "outbox (stores messages, shown at /dev/outbox in debug) or vonage."),
     ("ALLOW_SIGNUP", bool, True, "0 switches /signup off; accounts are then made with the CLI."),
     ("SITE_NAME", str, "beSTREAM", "Name shown in pages and SMS."),
-    ("PUBLIC_HOST", str, "localhost", "Host name used in the SMS origin-bound line @host #code."),
+    ("PUBLIC_HOST", str, "localhost", "Host name used in the SMS origin-bound line @host #code, and the "
+     "passkeys' relying-party id (a host name, not an IP address)."),
+    ("PASSKEY_ORIGINS", str, None, "Comma-separated origins passkeys may be used from, e.g. "
+     "https://example.com,https://www.example.com; each must be PUBLIC_HOST or under it. Default: "
+     "https://PUBLIC_HOST (in debug: also the address the browser used, when its host is PUBLIC_HOST)."),
     ("PHONE_REGION", str, "JP", "Region (ISO 3166) for numbers typed without +country code."),
     ("TIME_ZONE", str, "Asia/Tokyo", "IANA time zone of the times on pages and in e-mails, for users who have not "
      "chosen their own on the Account page."),

@@ -287,7 +287,7 @@ class User(BaseModel):
     time_zone = CharField(max_length=64, null=True)
     # An authenticator app (migration 0009): its secret sealed with a key derived from
     # SECRET_KEY (twostep/sealed.py), the last time step accepted (a code works once),
-    # when it was added; and the method the last sign-in used ('sms', 'totp').
+    # when it was added; and the method the last sign-in used ('sms', 'totp', 'passkey').
     totp_secret = TextField(null=True)
     totp_step = BigIntegerField(null=True)
     totp_added_at = DateTimeField(null=True)
@@ -343,6 +343,33 @@ class Challenge(BaseModel):
     failures = IntegerField(default=0)
     # purpose "totp": the sealed secret of an authenticator app being set up (migration 0009).
     secret = TextField(null=True)
+    # The WebAuthn challenge (base64url) of a passkey ceremony on this verification, and when it was
+    # issued (migration 0012): a pending sign-in's, or a passkey being added ("passkey"). Used once.
+    ceremony = CharField(max_length=128, null=True)
+    ceremony_at = DateTimeField(null=True)
+
+
+class Passkey(BaseModel):
+    """A passkey (WebAuthn credential) of an account, as a second step beside SMS (migration 0012).
+
+    Only public data: the credential id and COSE public key (base64url), the
+    sign counter last seen, the transports the browser reported, the backup
+    flags, the owner's name for it, and when it was added and last used.
+    """
+
+    user = ForeignKeyField(User, backref="passkeys", on_delete="CASCADE")
+    credential_id = CharField(max_length=1400, unique=True)
+    public_key = TextField()
+    sign_count = BigIntegerField(default=0)
+    transports = CharField(max_length=255, default="")  # comma-separated, e.g. "hybrid,internal"
+    backup_eligible = BooleanField(default=False)  # a synced (multi-device) passkey
+    backed_up = BooleanField(default=False)
+    name = CharField(max_length=60)
+    created_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("user", "created_at"), False),)
 
 
 class SmsRecord(BaseModel):
@@ -487,5 +514,5 @@ class RateLimitCounter(BaseModel):
     expires_at = FloatField(index=True)  # seconds since the epoch, as the limits library counts
 
 
-ALL_MODELS = [User, AuthSession, Challenge, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, QueuedMail, HelpVote,
+ALL_MODELS = [User, AuthSession, Challenge, Passkey, SmsRecord, OutboxMessage, SecurityEvent, MailMessage, QueuedMail, HelpVote,
               AccountToken, PasswordThrottle, RateLimitCounter]

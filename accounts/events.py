@@ -37,6 +37,8 @@ LABELS = {
     "email_verified": N_("E-mail address confirmed"),
     "totp_added": N_("Authenticator app added"),
     "totp_removed": N_("Authenticator app removed"),
+    "passkey_added": N_("Passkey added"),
+    "passkey_removed": N_("Passkey removed"),
 }
 
 # Built once (models.Prepared): every sign-in and sign-out records an event.
@@ -49,8 +51,8 @@ ADMINISTRATOR = "administrator"
 # The changes the user is told about by e-mail (accounts/notices.py).
 MAILED = {"two_step_on", "two_step_enabled", "two_step_off", "two_step_unsubscribed", "number_changed",
           "recovery_code_new", "signin_recovery", "two_step_reset", "totp_added", "totp_removed",
-          "password_changed", "password_reset", "password_set", "signup_attempt", "second_step_failed",
-          "second_step_locked"}
+          "passkey_added", "passkey_removed", "password_changed", "password_reset", "password_set", "signup_attempt",
+          "second_step_failed", "second_step_locked"}
 
 
 def record(user_id, kind, *, ip="", user_agent="", details=None, actor="", mail=True):

@@ -2,8 +2,8 @@
 
 Written for the events in `events.MAILED` (turned on, Enable, Off,
 Unsubscribe, a number change, a new recovery code, a recovery code used to
-sign in, a reset by an administrator, an authenticator app added or
-removed), with the time, browser and IP of the change. They never hold a
+sign in, a reset by an administrator, an authenticator app or a passkey
+added or removed), with the time, browser and IP of the change. They never hold a
 code or a full phone number (numbers are masked to their last 2 digits).
 
 How: `events.record()` runs inside the transaction that makes the change and
@@ -61,6 +61,11 @@ MESSAGES = {
     "totp_removed": (N_("The authenticator app was removed"),
                      N_("The authenticator app was removed from your %(site)s account. Its codes no "
                         "longer complete a sign-in.")),
+    "passkey_added": (N_("A passkey was added"),
+                      N_("A passkey was added to your %(site)s account. It now completes a sign-in, "
+                         "beside the SMS passcode.")),
+    "passkey_removed": (N_("A passkey was removed"),
+                        N_("A passkey was removed from your %(site)s account. It no longer completes a sign-in.")),
     "two_step_reset": (N_("Two-step verification was reset by an administrator"),
                        N_("An administrator of %(site)s removed two-step verification from your account, "
                           "and signed out all its sessions. Your old password no longer works: set a new one "

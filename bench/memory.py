@@ -86,7 +86,7 @@ def measure(workers, threads, seconds, argon2_memory):
     env.update(DATABASE_URL=f"sqlite:///{directory}/app.sqlite3", SECRET_KEY=SECRET_KEY,
                SESSION_COOKIE_SECURE="0", SMS_BACKEND="vonage", VONAGE_API_KEY="bench", VONAGE_API_SECRET="bench",
                VONAGE_FROM="beSTREAM",
-               RATELIMIT_SIGNIN="1000000 per minute", WEB_CONCURRENCY=str(workers),
+               RATELIMIT_SIGNIN="1000000 per minute", SIGNUPS_PER_IP_DAY="0", WEB_CONCURRENCY=str(workers),
                GUNICORN_THREADS=str(threads), GUNICORN_BIND=f"127.0.0.1:{port}")
     if argon2_memory:
         env["ARGON2_MEMORY_COST"] = str(argon2_memory)

@@ -42,6 +42,7 @@ SIGNED_IN_PASSWORD = "signed_in_password_only"
 SIGNED_IN_PASSCODE = "signed_in_passcode"
 SIGNED_IN_RECOVERY = "signed_in_recovery_code"
 SIGNED_IN_AUTHENTICATOR = "signed_in_authenticator"
+SIGNED_IN_PASSKEY = "signed_in_passkey"
 
 METHODS = {"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"}
 

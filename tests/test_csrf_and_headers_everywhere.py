@@ -8,7 +8,8 @@ import pytest
 from conftest import PHONE
 
 # One real value per URL parameter, so each route is reached as a user would reach it.
-SAMPLES = {"purpose": "enable", "slug": "two-step-verification", "code": "ja", "filename": "css/app.css"}
+SAMPLES = {"purpose": "enable", "slug": "two-step-verification", "code": "ja", "filename": "css/app.css",
+           "passkey": "1"}
 HEADERS = {
     "Content-Security-Policy": re.compile(r"default-src 'self'; script-src 'self'; style-src 'self'.*"
                                           r"frame-ancestors 'none'"),

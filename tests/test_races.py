@@ -230,3 +230,45 @@ def test_one_reset_link_used_from_20_browsers_at_once_sets_exactly_one_password(
 
     stored = records.user(email).password_hash
     assert PasswordHasher().verify(stored, f"new password {winners[0]:02d}")
+
+
+def test_one_passkey_answer_sent_20_times_at_once_makes_exactly_one_session(live, account):
+    """Issue 16: the WebAuthn challenge is taken off the pending sign-in once; the copies find it gone, and
+    are not counted as tries (nor the account's failures)."""
+    from live import sign_out
+    from soft_authenticator import SoftAuthenticator
+
+    server, records = live
+    email, phone, _ = account
+    browser = Browser(server.url)
+    password_step(browser, email)
+    assert browser.post("/signin/passcode", {"code": records.last_code(phone)}).status_code == 303
+    browser.get("/dashboard")
+    assert browser.post("/reauth", {"password": PASSWORD}).status_code == 303
+    assert browser.post("/two-step/verify").status_code == 303
+    assert browser.post("/two-step/verify/passcode", {"code": records.last_code(phone)}).status_code == 303
+    key = SoftAuthenticator()
+    options = browser.post("/two-step/passkeys/options")
+    assert options.status_code == 200, options.text[:500]
+    added = browser.post("/two-step/passkeys", {"name": "Phone", "credential": key.create(options.text)})
+    assert added.status_code == 303, added.text[:2000]
+    browser.get("/dashboard")
+    sign_out(browser)
+    browser.get("/signin")
+    response = browser.post("/signin", {"email": email, "password": PASSWORD})
+    assert response.headers["Location"].endswith("/signin/passkey")
+    browser.get("/signin/passkey")
+    answer = key.get(browser.post("/signin/passkey/options").text)
+
+    tabs = [browser.clone() for _ in range(20)]
+    responses = all_at_once(tabs, lambda tab, i: tab.post("/signin/passkey", {"credential": answer}))
+
+    assert_no_server_errors(responses)
+    winners = [r for r in responses if r.status_code == 303 and r.headers["Location"].endswith("/dashboard")]
+    assert len(winners) == 1, sorted(r.status_code for r in responses)
+    assert records.live_sessions(email) == 1
+    # The others found the challenge gone (409), or the pending sign-in already finished (back to /signin).
+    assert all(r.status_code == 409 or r.headers.get("Location", "").endswith("/signin")
+               for r in responses if r not in winners), sorted(r.status_code for r in responses)
+    user = records.user(email)
+    assert user.second_step_failures == 0 and records.signin_challenges(email)[-1].failures == 0

@@ -25,7 +25,7 @@ def linked_assets(html):
 def test_pages_link_hashed_names_served_compressed_and_immutable(client):
     page = client.get("/signin", headers=BROWSER)
     links = linked_assets(page.text)
-    assert len(links) == 4  # icon, stylesheet, htmx, app.js
+    assert len(links) == 5  # icon, stylesheet, htmx, app.js, passkeys.js
     for url in links:
         assert re.search(r"\.[0-9a-f]{12}\.(css|js|svg)$", url), url
         response = client.get(url, headers=BROWSER)

@@ -34,6 +34,8 @@ URLS = [
     ("/signin/another-method", ['GET']),
     ("/signin/authenticator", ['GET', 'POST']),  # issue 16: the authenticator app's code
     ("/signin/passcode", ['GET', 'POST']),
+    ("/signin/passkey", ['GET', 'POST']),  # issue 16: a passkey as the second step
+    ("/signin/passkey/options", ['POST']),
     ("/signin/recovery", ['GET', 'POST']),
     ("/signin/recovery/kept", ['GET', 'POST']),
     ("/signin/resend", ['POST']),
@@ -51,6 +53,9 @@ URLS = [
     ("/two-step/number", ['GET', 'POST']),
     ("/two-step/off", ['GET', 'POST']),
     ("/two-step/passcode", ['GET', 'POST']),
+    ("/two-step/passkeys", ['GET', 'POST']),  # issue 16: add a passkey
+    ("/two-step/passkeys/<int:passkey>/remove", ['GET', 'POST']),
+    ("/two-step/passkeys/options", ['POST']),
     ("/two-step/phone", ['GET', 'POST']),
     ("/two-step/recovery", ['GET', 'POST']),
     ("/two-step/recovery-code", ['GET', 'POST']),
@@ -60,6 +65,8 @@ URLS = [
     ("/two-step/verify", ['GET', 'POST']),
     ("/two-step/verify/authenticator", ['GET', 'POST']),  # issue 16: the step-up with the app's code
     ("/two-step/verify/passcode", ['GET', 'POST']),
+    ("/two-step/verify/passkey", ['GET', 'POST']),  # issue 16: the step-up with a passkey
+    ("/two-step/verify/passkey/options", ['POST']),
     ("/two-step/verify/recovery", ['GET', 'POST']),
     ("/two-step/verify/resend", ['POST']),
 ]

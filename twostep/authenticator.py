@@ -18,15 +18,15 @@ import accounts
 from accounts import events
 from core import clock
 from models import Challenge, User, db
-from twostep import challenges, limits, totp
+from twostep import challenges, limits, passkeys, totp
 from twostep import refusals as errors
 from twostep.codes import read_passcode
 from twostep.refusals import FlowExpired, TwoStepError
 from twostep.sealed import SealError, seal, unseal
 from twostep.signin import effective_state
 
-# The methods of the second step, as stored in User.second_step_method.
-SMS, TOTP = "sms", "totp"
+# The methods of the second step, as stored in User.second_step_method (passkeys: twostep/passkeys.py).
+SMS, TOTP, PASSKEY = "sms", "totp", "passkey"
 
 
 def _account_context(user_id):
@@ -41,8 +41,8 @@ def has_app(user):
     return bool(user.totp_secret)
 
 
-def methods(user):
-    """The account's ways through the second step, in the order "Try another method" lists them."""
+def _without_passkeys(user):
+    """SMS and the app, read off the account's row (no query)."""
     found = []
     if user.phone:
         found.append(SMS)
@@ -51,9 +51,22 @@ def methods(user):
     return found
 
 
+def methods(user):
+    """The account's ways through the second step, in the order "Try another method" lists them."""
+    found = _without_passkeys(user)
+    if passkeys.has_passkey(user):
+        found.append(PASSKEY)
+    return found
+
+
 def first_method(user):
-    """The method the second step opens on: the one last used, while the account still has it."""
-    available = methods(user)
+    """The method the second step opens on: the one last used, while the account still has it.
+
+    Passkeys are looked up only when one was the last method: every other sign-in reads no more rows.
+    """
+    if user.second_step_method == PASSKEY and passkeys.has_passkey(user):
+        return PASSKEY
+    available = _without_passkeys(user)
     if user.second_step_method in available:
         return user.second_step_method
     return available[0] if available else SMS

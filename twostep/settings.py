@@ -10,14 +10,14 @@ import accounts
 from accounts import Browser, events
 from core import clock
 from core.phones import mask_phone, parse_phone
-from models import AuthSession, User, db
+from models import AuthSession, Passkey, User, db
 from twostep import challenges, refusals
 from twostep.codes import hash_recovery_code, new_recovery_code
 from twostep.refusals import FlowExpired, TwoStepError
 from twostep.signin import effective_state
 
 
-# Unsubscribe and a reset remove the authenticator app with the rest of two-step verification.
+# Unsubscribe and a reset remove the authenticator app and the passkeys with the rest of two-step verification.
 NO_APP = {"totp_secret": None, "totp_step": None, "totp_added_at": None, "second_step_method": None}
 
 
@@ -75,7 +75,8 @@ def finish_enable(policy, challenge, raw_code, browser=None):
 
 
 def unsubscribe(user, browser=None):
-    """Remove two-step verification completely: the number, the recovery code and any authenticator app."""
+    """Remove two-step verification completely: the number, the recovery code, any authenticator app and
+    every passkey."""
     browser = browser or Browser()
     _require(user, "on", "off")
     with db.atomic():
@@ -84,6 +85,7 @@ def unsubscribe(user, browser=None):
         challenges.close_open(user.id)
         User.update(two_step="none", phone=None, recovery_hash=None, previous_recovery_hash=None, off_until=None,
                     second_step_failures=0, lock_rounds=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
+        Passkey.delete().where(Passkey.user == user.id).execute()
         events.record(user.id, "two_step_unsubscribed", ip=browser.ip, user_agent=browser.user_agent)
         accounts.end_other_sessions(user.id, browser, step_up_used=True)
 
@@ -143,6 +145,7 @@ def reset_by_administrator(user):
         challenges.close_open(user.id)
         User.update(two_step="none", phone=None, recovery_hash=None, previous_recovery_hash=None, off_until=None,
                     second_step_failures=0, lock_rounds=0, locked_until=None, **NO_APP).where(User.id == user.id).execute()
+        Passkey.delete().where(Passkey.user == user.id).execute()
         ended = (AuthSession.update(revoked_at=now)
                  .where(AuthSession.user == user.id, AuthSession.revoked_at.is_null()).execute())
         events.record(user.id, "two_step_reset", actor=events.ADMINISTRATOR)

@@ -4,7 +4,8 @@ Being signed in is not enough for these: a copied session cookie would be.
 Each needs, in this session and within REAUTH_MINUTES, both
   1. the password typed again for this purpose (/reauth; signing in does not count), and
   2. a passcode sent to the account's current number, the authenticator app's code
-     (twostep/authenticator.confirm_step_up), or the recovery code.
+     (twostep/authenticator.confirm_step_up), a passkey (twostep/passkeys.confirm_step_up),
+     or the recovery code.
 The change then uses both up (accounts.end_step_up): the next one asks again.
 
 A recovery code is single use: confirming with it replaces it with a new one,

@@ -8,6 +8,7 @@ import accounts
 from accounts import events
 from core.refusals import Refused
 from core.translations import zone_choices, zone_name
+from twostep import passkeys as passkey_rules
 from twostep import signin as signin_rules
 from views import messages
 from views.email import queue_confirmation, queue_welcome
@@ -74,18 +75,23 @@ def time_zone_form(user):
     return form
 
 
-def personal_context(user, tz_form=None, tz_error=None):
+def personal_context(user, tz_form=None, tz_error=None, passkeys=None):
     """account/personal.html's variables: the Two-step verification section (state, masked number,
-    Off-until date, authenticator app), the time zone choice, and whether the e-mail awaits confirmation."""
+    Off-until date, authenticator app, passkeys), the time zone choice, and whether the e-mail awaits
+    confirmation. `passkeys`: the account's (name, created_at, last_used_at, id), else read."""
+    state = signin_rules.effective_state(user)
+    if passkeys is None:
+        passkeys = passkey_rules.of_user(user.id) if state != "none" else []
     return {
         "tab": "personal",
         "user": user,
         "two_step": {
-            "state": signin_rules.effective_state(user),
+            "state": state,
             "masked_phone": show_phone(user.phone, masked=True),
             "off_until": signin_rules.off_until(user),
             # The authenticator app beside SMS: None, or when it was added.
             "app_added": user.totp_added_at if getattr(user, "totp_secret", None) else None,
+            "passkeys": passkeys,
         },
         "button_form": ButtonForm(),
         "tz_form": tz_form or time_zone_form(user),

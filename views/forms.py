@@ -12,7 +12,7 @@ import copy
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 from wtforms.widgets.core import clean_key
 
@@ -119,6 +119,19 @@ class AppCodeForm(Form):
 
     code = StringField(_l("6-digit code"), validators=[DataRequired(_l("Enter the 6-digit code your authenticator app shows.")),
                                                        Length(max=20, message=TOO_LONG)])
+
+
+class PasskeyForm(Form):
+    """A passkey's answer (the JSON static/js/passkeys.js puts in `credential`); what it means is the rules'."""
+
+    credential = HiddenField()
+
+
+class NewPasskeyForm(PasskeyForm):
+    """Add a passkey: its name (twostep/passkeys.py `read_name` decides what a name may be), then the answer."""
+
+    name = StringField(_l("Passkey name"), validators=[DataRequired(_l("Give the passkey a name.")),
+                                                       Length(max=60, message=TOO_LONG)])
 
 
 class RecoveryCodeForm(Form):

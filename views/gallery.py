@@ -24,12 +24,13 @@ from accounts import AccountError, link_mail, notices
 from core.clock import now
 from core.phones import PHONE_INVALID, PhoneRejected
 from core.refusals import Refused
-from twostep import challenges, refusals
+from twostep import challenges, passkeys, refusals
 from twostep.codes import new_recovery_code
 from views import account, error_pages, help, messages, settings, setup, signin, step_up
 from views import email as email_pages, password as password_pages
-from views.forms import (AppCodeForm, ButtonForm, ChangePasswordForm, EmailForm, KeptForm, NewPasswordForm,
-                         PasscodeForm, PasswordForm, PhoneForm, RecoveryCodeForm, SignInForm, SignUpForm)
+from views.forms import (AppCodeForm, ButtonForm, ChangePasswordForm, EmailForm, KeptForm, NewPasskeyForm,
+                         NewPasswordForm, PasscodeForm, PasskeyForm, PasswordForm, PhoneForm, RecoveryCodeForm,
+                         SignInForm, SignUpForm)
 from views.htmx import FRAGMENT_BLOCK, page
 from views.i18n import error_text, locale, show_phone, text, time_zone
 from views.web import policy
@@ -60,6 +61,24 @@ def _user(two_step="on", off_until=None, time_zone="", app_added=None):
 
 def _with_app():
     return _user(app_added=now() - datetime.timedelta(days=3))
+
+
+def _with_passkeys():
+    user = _user()
+    user.has_passkeys, user.second_step_method = True, "passkey"
+    return user
+
+
+def _passkeys():
+    """Two sample passkeys as the Account page lists them: one used yesterday, one not yet."""
+    at = now()
+    return [SimpleNamespace(id=1, name="Pixel 9", created_at=at - datetime.timedelta(days=30),
+                            last_used_at=at - datetime.timedelta(days=1)),
+            SimpleNamespace(id=2, name="Work laptop", created_at=at - datetime.timedelta(minutes=1), last_used_at=None)]
+
+
+def _passkey_refusal(msgid, status=422, **params):
+    return refusals.TwoStepError(msgid, status=status, **params)
 
 
 def _signed_in(**context):
@@ -249,6 +268,19 @@ def _entries():
           lambda: _anonymous(**_form(AppCodeForm(), refusals.TwoStepError(refusals.TOTP_USED)))),
         E("signin-app-locked", "Authenticator app code", "locked after wrong codes", "signin/authenticator.html",
           lambda: _anonymous(**_form(AppCodeForm(), refusals.Locked(14 * 60)))),
+        E("another-method-passkey", "Try another method", "with passkeys (shown where the browser has WebAuthn)",
+          "signin/another_method.html",
+          lambda: _anonymous(error=None, **signin.methods_context(_with_passkeys(), False))),
+        E("signin-passkey", "Passkey", "Use a passkey (the button shows where the browser has WebAuthn)",
+          "signin/passkey.html", lambda: _anonymous(**_form(PasskeyForm()))),
+        E("signin-passkey-refused", "Passkey", "error: passkey not accepted", "signin/passkey.html",
+          lambda: _anonymous(**_form(PasskeyForm(), _passkey_refusal(passkeys.PASSKEY_NOT_ACCEPTED)))),
+        E("signin-passkey-expired", "Passkey", "error: the request expired (used or too old)", "signin/passkey.html",
+          lambda: _anonymous(**_form(PasskeyForm(), _passkey_refusal(passkeys.PASSKEY_EXPIRED, 409)))),
+        E("signin-passkey-missing", "Passkey", "error: no passkey sent (no WebAuthn)", "signin/passkey.html",
+          lambda: _anonymous(**_form(PasskeyForm(), _passkey_refusal(passkeys.PASSKEY_MISSING, 400)))),
+        E("signin-passkey-too-many", "Passkey", "error: too many tries for this sign-in", "signin/passkey.html",
+          lambda: _anonymous(**_form(PasskeyForm(), refusals.TooManyTries()))),
         E("signin-recovery", "Recovery code entry", "empty", "signin/recovery.html",
           lambda: _anonymous(**_form(RecoveryCodeForm()))),
         E("signin-recovery-wrong", "Recovery code entry", "error: wrong code", "signin/recovery.html",
@@ -269,6 +301,9 @@ def _entries():
           lambda: _signed_in(**account.personal_context(_user("on"))), flashes=(("info", messages.TWO_STEP_ON),)),
         E("account-on-app", "Account", "two-step on, with an authenticator app", "account/personal.html",
           lambda: _signed_in(**account.personal_context(_with_app())), flashes=(("info", messages.TOTP_ADDED),)),
+        E("account-on-passkeys", "Account", "two-step on, with passkeys", "account/personal.html",
+          lambda: _signed_in(**account.personal_context(_user("on"), passkeys=_passkeys())),
+          flashes=(("info", messages.PASSKEY_ADDED),)),
         E("account-off-until", "Account", "Off until a date", "account/personal.html",
           lambda: _signed_in(**account.personal_context(
               _user("off", now() + datetime.timedelta(days=p().off_max_days or 7))))),
@@ -345,6 +380,18 @@ def _entries():
                                      **settings.authenticator_context(SAMPLE_TOTP_SECRET, _user().email)))),
         E("authenticator-remove", "Authenticator app", "remove, confirm", "settings/authenticator_remove.html",
           lambda: _signed_in(**_form(ButtonForm()))),
+        E("passkey-add", "Passkeys", "add: name (the button shows where the browser has WebAuthn)",
+          "settings/passkey_add.html", lambda: _signed_in(**_form(NewPasskeyForm()))),
+        E("passkey-add-name", "Passkeys", "add, error: no name", "settings/passkey_add.html",
+          lambda: _signed_in(**_form(NewPasskeyForm(), _passkey_refusal(passkeys.PASSKEY_NAME)))),
+        E("passkey-add-refused", "Passkeys", "add, error: not accepted", "settings/passkey_add.html",
+          lambda: _signed_in(**_form(_filled(NewPasskeyForm, name="My phone"),
+                                     _passkey_refusal(passkeys.PASSKEY_NOT_ACCEPTED)))),
+        E("passkey-add-too-many", "Passkeys", "add, error: at most 10", "settings/passkey_add.html",
+          lambda: _signed_in(**_form(_filled(NewPasskeyForm, name="My phone"), _passkey_refusal(
+              passkeys.PASSKEY_TOO_MANY, 409, num=passkeys.MAX_PASSKEYS)))),
+        E("passkey-remove", "Passkeys", "remove, confirm", "settings/passkey_remove.html",
+          lambda: _signed_in(**_form(ButtonForm(), **settings.passkey_remove_context(_passkeys()[0])))),
         E("unsubscribe", "Unsubscribe", "confirm", "settings/unsubscribe.html",
           lambda: _signed_in(**_form(ButtonForm()))),
         E("new-recovery-code", "New recovery code", "confirm", "settings/new_recovery_code.html",
@@ -370,6 +417,12 @@ def _entries():
         E("step-up-app-used", "Step-up", "authenticator app, error: code already used",
           "settings/verify_authenticator.html",
           lambda: _signed_in(**_form(AppCodeForm(), refusals.TwoStepError(refusals.TOTP_USED)))),
+        E("step-up-with-passkey", "Step-up", "the account has a passkey (shown where the browser has WebAuthn)",
+          "settings/verify.html", lambda: _signed_in(**_form(ButtonForm(), **step_up.verify_context(_with_passkeys())))),
+        E("step-up-passkey", "Step-up", "passkey", "settings/verify_passkey.html",
+          lambda: _signed_in(**_form(PasskeyForm()))),
+        E("step-up-passkey-refused", "Step-up", "passkey, error: not accepted", "settings/verify_passkey.html",
+          lambda: _signed_in(**_form(PasskeyForm(), _passkey_refusal(passkeys.PASSKEY_NOT_ACCEPTED)))),
         E("step-up-error", "Step-up", "error: SMS cap", "settings/verify.html",
           lambda: _signed_in(**_form(ButtonForm(), refusals.SmsCapReached(3600, refusals.CAP_NUMBER_DAY),
                                      **step_up.verify_context(_user())))),

@@ -86,6 +86,18 @@ def form_page(template, form, **context):
     return page(template, status=422 if error else 200, form=form, error=error, **context)
 
 
+def json_answer(body, status=200):
+    """A JSON answer for static/js (passkey options): `body` is JSON text already."""
+    response = make_response(body, status)
+    response.mimetype = "application/json"
+    return response
+
+
+def json_refused(error):
+    """A rule's refusal as JSON {"error": message}, with its status (static/js shows the message)."""
+    return json_answer(json.dumps({"error": error_text(error)}, ensure_ascii=False), error.status)
+
+
 def refused(template, error, **context):
     """Re-render `template` with the rule's message (translated), its status and, for caps, Retry-After."""
     response = page(template, status=error.status, error=error_text(error), **context)

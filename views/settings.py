@@ -1,7 +1,7 @@
 """Off, Enable, Unsubscribe, a new number, a new recovery code (help article, last notes), and adding or
-removing an authenticator app beside SMS.
+removing an authenticator app or a passkey beside SMS.
 
-Off, Unsubscribe, a new number, a new recovery code and the authenticator app are `@step_up_required`
+Off, Unsubscribe, a new number, a new recovery code, the authenticator app and passkeys are `@step_up_required`
 (views/step_up.py: the password typed again, then a passcode to the current
 number or the recovery code); Enable is `@fresh_password_required` (the
 password typed again). The rules make each change in one transaction that
@@ -9,17 +9,18 @@ records it, e-mails the owner, uses the step-up up and ends the account's
 other sessions; this browser keeps going with a renewed cookie. GET shows
 what will happen; POST does it.
 """
-from flask import Blueprint, flash, session, url_for
+from flask import Blueprint, abort, flash, session, url_for
 from flask_login import current_user, login_required
 
 from core.refusals import N_, Refused
 from twostep import authenticator as authenticator_rules
+from twostep import passkeys as passkey_rules
 from twostep import challenges, totp
 from twostep.sealed import SealError
 from twostep import settings as settings_rules
 from views import messages
-from views.forms import AppCodeForm, ButtonForm, PhoneForm
-from views.htmx import form_page, go, refused
+from views.forms import AppCodeForm, ButtonForm, NewPasskeyForm, PhoneForm
+from views.htmx import form_page, go, json_answer, json_refused, refused
 from views.i18n import error_text, locale, show_phone, text, when
 from views.limiter import limit_posts
 from views.passcode_screen import check_passcode, passcode_screen
@@ -27,7 +28,7 @@ from views.passcode_screen import resend as resend_code
 from views.sessions import fresh_password_required, keep_session, this_browser
 from views.signin import new_recovery_code_context
 from views.step_up import step_up_required
-from views.web import client_ip, policy, sender
+from views.web import client_ip, passkey_origins, policy, sender
 
 bp = Blueprint("settings", __name__)
 
@@ -264,3 +265,71 @@ def authenticator_remove():
             return refused("settings/authenticator_remove.html", error, form=form)
         return _done(browser, text(messages.TOTP_REMOVED))
     return form_page("settings/authenticator_remove.html", form)
+
+
+# --- Passkeys (rules: twostep/passkeys.py; the ceremony in the browser: static/js/passkeys.js) ---------
+
+
+def _passkey_challenge(open_new=False):
+    """The verification of adding a passkey that this browser holds (a new one with `open_new`), or None."""
+    challenge = challenges.find_challenge(session.get("passkey"), passkey_rules.PURPOSE, user_id=current_user.id,
+                                          max_age_minutes=policy().reauth_minutes)
+    if challenge is None and open_new:
+        challenge, session["passkey"] = passkey_rules.begin_adding(current_user)
+    return challenge
+
+
+@bp.post("/passkeys/options")
+@login_required
+@limit_posts
+@step_up_required
+def passkey_options():
+    """The options for navigator.credentials.create(), as JSON: asked by static/js/passkeys.js."""
+    try:
+        return json_answer(passkey_rules.registration_options(policy(), current_user,
+                                                              _passkey_challenge(open_new=True)))
+    except Refused as error:
+        return json_refused(error)
+
+
+@bp.route("/passkeys", methods=["GET", "POST"])
+@login_required
+@limit_posts
+@step_up_required
+def passkey_add():
+    """Add a passkey: give it a name, then the browser creates it (JavaScript and WebAuthn needed)."""
+    form = NewPasskeyForm()
+    if form.validate_on_submit():
+        browser = this_browser()
+        try:
+            passkey_rules.add(policy(), _passkey_challenge(), form.name.data, form.credential.data,
+                              passkey_origins(), browser)
+        except Refused as error:
+            return refused("settings/passkey_add.html", error, form=form)
+        session.pop("passkey", None)
+        return _done(browser, text(messages.PASSKEY_ADDED))
+    return form_page("settings/passkey_add.html", form)
+
+
+def passkey_remove_context(passkey):
+    """settings/passkey_remove.html's variables, but its form: the passkey (id, name, created_at, last_used_at)."""
+    return {"passkey": passkey}
+
+
+@bp.route("/passkeys/<int:passkey>/remove", methods=["GET", "POST"])
+@login_required
+@step_up_required
+def passkey_remove(passkey):
+    """Remove one passkey, after a confirmation (SMS, the authenticator app and the recovery code stay)."""
+    row = passkey_rules.find(current_user.id, passkey)
+    if row is None:
+        abort(404)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        browser = this_browser()
+        try:
+            passkey_rules.remove(current_user, row.id, browser)
+        except Refused as error:
+            return refused("settings/passkey_remove.html", error, form=form, **passkey_remove_context(row))
+        return _done(browser, text(messages.PASSKEY_REMOVED))
+    return form_page("settings/passkey_remove.html", form, **passkey_remove_context(row))

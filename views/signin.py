@@ -1,5 +1,5 @@
 """Signing in: the password step, then the second step (passcode, Resend, "Try another method", the
-authenticator app, recovery code); signing out.
+authenticator app, a passkey, recovery code); signing out.
 
 After a correct password, an account with two-step verification on gets a
 pending sign-in (a token in the browser's session) and is sent to the
@@ -16,18 +16,19 @@ import accounts
 from core import metrics
 from core.refusals import Refused
 from twostep import authenticator
+from twostep import passkeys as passkey_rules
 from twostep import signin as signin_rules
 from twostep.codes import format_recovery_code
 from twostep.refusals import NotBoxTicked
 from views import messages
-from views.forms import AppCodeForm, ButtonForm, KeptForm, RecoveryCodeForm, SignInForm
-from views.htmx import form_page, go, go_full, page, refused, whole_page
+from views.forms import AppCodeForm, ButtonForm, KeptForm, PasskeyForm, RecoveryCodeForm, SignInForm
+from views.htmx import form_page, go, go_full, json_answer, json_refused, page, refused, whole_page
 from views.i18n import error_text, locale, show_phone, text
 from views.limiter import limit_posts
 from views.passcode_screen import check_passcode, passcode_screen
 from views.passcode_screen import resend as resend_code
 from views.sessions import known_device_user, signed_in, this_browser
-from views.web import client_ip, policy, safe_next, sender, who
+from views.web import client_ip, passkey_origins, policy, safe_next, sender, who
 
 bp = Blueprint("signin", __name__)
 log = logging.getLogger(__name__)
@@ -66,16 +67,22 @@ def password():
 
 
 def _begin_second_step(user):
-    """Open the pending sign-in and show the method used last: the authenticator app, or an SMS passcode."""
+    """Open the pending sign-in and show the method used last: the authenticator app, a passkey, or an SMS
+    passcode."""
     challenge, token = signin_rules.begin(user)
     # Whoever this browser was signed in as, that server-side session ends here,
     # as it does on the path without two-step verification.
     accounts.end_session(session.get("sid"))
     session.clear()
     session["signin"] = token
-    if authenticator.first_method(user) == authenticator.TOTP:
+    first = authenticator.first_method(user)
+    if first == authenticator.TOTP:
         # The authenticator app was used last: ask for its code, and send no SMS.
         return go(url_for("signin.authenticator_code"))
+    if first == authenticator.PASSKEY:
+        # A passkey was used last (or just added): offer it, and send no SMS. A browser without
+        # WebAuthn is told so there, with "Try another method".
+        return go(url_for("signin.passkey"))
     try:
         signin_rules.send_code(policy(), sender(), challenge, ip=client_ip(), locale=locale(), user=user)
     except Refused as error:
@@ -157,7 +164,8 @@ def methods_context(user, sms_sent):
 @bp.get("/signin/another-method")
 @pending_signin
 def another_method(challenge):
-    """Try another method: Recovery code, the SMS passcode, or the authenticator app (when the account has one)."""
+    """Try another method: Recovery code, the SMS passcode, the authenticator app or a passkey (each only when
+    the account has it)."""
     return page("signin/another_method.html", error=None,
                 **methods_context(challenge.user, challenge.code_sent_at is not None))
 
@@ -196,6 +204,37 @@ def authenticator_code(challenge):
         metrics.signin(metrics.SIGNED_IN_AUTHENTICATOR)
         return go_full(url_for("account.dashboard"))
     return form_page("signin/authenticator.html", form)
+
+
+@bp.route("/signin/passkey", methods=["GET", "POST"])
+@limit_posts
+@pending_signin
+def passkey(challenge):
+    """Use a passkey: static/js/passkeys.js asks the browser for one and posts its answer here."""
+    if not passkey_rules.has_passkey(challenge.user):
+        return go(url_for("signin.another_method"))
+    form = PasskeyForm()
+    if form.validate_on_submit():
+        browser = this_browser()
+        try:
+            signed_in(passkey_rules.complete_signin(policy(), challenge, form.credential.data, passkey_origins(),
+                                                    browser), browser)
+        except Refused as error:
+            return refused("signin/passkey.html", error, form=form)
+        metrics.signin(metrics.SIGNED_IN_PASSKEY)
+        return go_full(url_for("account.dashboard"))
+    return form_page("signin/passkey.html", form)
+
+
+@bp.post("/signin/passkey/options")
+@limit_posts
+@pending_signin
+def passkey_options(challenge):
+    """The options for navigator.credentials.get() for this pending sign-in, as JSON (static/js/passkeys.js)."""
+    try:
+        return json_answer(passkey_rules.signin_options(policy(), challenge))
+    except Refused as error:
+        return json_refused(error)
 
 
 def new_recovery_code_context(code):

@@ -4,7 +4,9 @@ Off, Unsubscribe, a new number and a new recovery code are `@step_up_required`
 (rules: twostep/stepup.py). It sends the browser to /reauth for the password,
 then here: "Send passcode" texts the current number; "Use your authenticator
 app instead" takes the app's code (accounts that have one,
-twostep/authenticator.py); "Try another method" takes the recovery code
+twostep/authenticator.py); "Use a passkey instead" asks the browser for one
+(accounts that have one, browsers with WebAuthn: twostep/passkeys.py,
+static/js/passkeys.js); "Try another method" takes the recovery code
 instead (used up and replaced by a new one, shown once). Then back to the
 change, whose rule uses the step-up up.
 
@@ -18,17 +20,18 @@ from flask_login import current_user, login_required
 
 import accounts
 from core.refusals import Refused
-from twostep import authenticator, stepup
+from twostep import authenticator, challenges, stepup
+from twostep import passkeys as passkey_rules
 from views import messages
-from views.forms import AppCodeForm, ButtonForm, RecoveryCodeForm
-from views.htmx import form_page, go, page, refused
+from views.forms import AppCodeForm, ButtonForm, PasskeyForm, RecoveryCodeForm
+from views.htmx import form_page, go, json_answer, json_refused, page, refused
 from views.i18n import locale, show_phone, text
 from views.limiter import limit_posts
 from views.passcode_screen import check_passcode, passcode_screen
 from views.passcode_screen import resend as resend_code
 from views.sessions import fresh_password_required, keep_session, this_browser
 from views.signin import new_recovery_code_context
-from views.web import auth_session, client_ip, policy, safe_next, sender
+from views.web import auth_session, client_ip, passkey_origins, policy, safe_next, sender
 
 # A child of the /two-step blueprint (views/__init__.py): endpoints two_step.step_up.*.
 bp = Blueprint("step_up", __name__, url_prefix="/verify")
@@ -65,8 +68,9 @@ def _pending():
 
 def verify_context(user):
     """settings/verify.html's variables, but its form: the current number, masked, and whether the
-    account has an authenticator app to use instead."""
-    return {"masked_phone": show_phone(user.phone, masked=True), "has_app": authenticator.has_app(user)}
+    account has an authenticator app or a passkey to use instead."""
+    return {"masked_phone": show_phone(user.phone, masked=True), "has_app": authenticator.has_app(user),
+            "has_passkey": passkey_rules.has_passkey(user)}
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -102,6 +106,47 @@ def authenticator_code():
             return refused("settings/verify_authenticator.html", error, form=form)
         return go(_next())
     return form_page("settings/verify_authenticator.html", form)
+
+
+def _passkey_step_up(open_new=False):
+    """The passkey step-up this browser holds (a new one with `open_new`), or None."""
+    challenge = challenges.find_challenge(session.get(passkey_rules.STEP_UP), passkey_rules.STEP_UP,
+                                          user_id=current_user.id, max_age_minutes=policy().reauth_minutes)
+    if challenge is None and open_new:
+        challenge, session[passkey_rules.STEP_UP] = passkey_rules.begin_step_up(current_user)
+    return challenge
+
+
+@bp.post("/passkey/options")
+@login_required
+@limit_posts
+@fresh_password_required(back_to=START)
+def passkey_options():
+    """The options for navigator.credentials.get() for this step-up, as JSON (static/js/passkeys.js)."""
+    try:
+        return json_answer(passkey_rules.signin_options(policy(), _passkey_step_up(open_new=True)))
+    except Refused as error:
+        return json_refused(error)
+
+
+@bp.route("/passkey", methods=["GET", "POST"])
+@login_required
+@limit_posts
+@fresh_password_required(back_to=START)
+def passkey():
+    """Confirm with a passkey instead (accounts that have one; the button shows where the browser has WebAuthn)."""
+    if not passkey_rules.has_passkey(current_user):
+        return go(url_for(START))
+    form = PasskeyForm()
+    if form.validate_on_submit():
+        try:
+            passkey_rules.confirm_step_up(policy(), _passkey_step_up(), form.credential.data, passkey_origins(),
+                                          this_browser())
+        except Refused as error:
+            return refused("settings/verify_passkey.html", error, form=form)
+        session.pop(passkey_rules.STEP_UP, None)
+        return go(_next())
+    return form_page("settings/verify_passkey.html", form)
 
 
 def passcode_context(challenge, now=None):

@@ -103,3 +103,19 @@ def install_cached_url_for(app):
         return url
 
     app.jinja_env.globals["url_for"] = cached_url_for
+
+
+def passkey_origins():
+    """The origins a passkey response may come from (twostep/passkeys.py checks the browser's against them).
+
+    PASSKEY_ORIGINS, else https://PUBLIC_HOST. Only in debug mode, without PASSKEY_ORIGINS, the origin
+    the browser used counts too when its host is PUBLIC_HOST, so `make run` works on http://localhost:5000.
+    """
+    configured = current_app.config.get("PASSKEY_ORIGINS")
+    if configured:
+        return tuple(origin.strip().rstrip("/") for origin in configured.split(",") if origin.strip())
+    host = current_app.config["PUBLIC_HOST"]
+    origins = ("https://" + host,)
+    if current_app.debug and request.host.split(":")[0] == host:
+        origins += (request.host_url.rstrip("/"),)
+    return origins
