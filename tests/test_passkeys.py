@@ -399,3 +399,23 @@ def test_the_second_step_opens_on_the_method_used_last(client, auth, outbox, wit
     assert client.post("/signin/passkey", data={"credential": with_passkey.get(signin_options(client))}).status_code == 303
     auth.signout()
     assert auth.signin().headers["Location"] == "/signin/passkey"  # and the passkey again
+
+
+def test_deeply_nested_json_is_refused_with_a_4xx_not_a_500(client, auth, ann):
+    # An attacker's answer of nested arrays within the size limit: Python's json raises RecursionError,
+    # which is no ValueError; every passkey form must still answer "not accepted", never a 500.
+    nested = '{"id": ' + "[" * 5000 + "]" * 5000 + "}"
+    auth.step_up()
+    client.post("/two-step/passkeys/options")
+    response = client.post("/two-step/passkeys", data={"name": "My phone", "credential": nested})
+    assert response.status_code == 400 and "That passkey was not accepted." in response.get_data(as_text=True)
+    assert passkeys() == []
+    key = SoftAuthenticator()
+    add_passkey(client, auth, key)
+    auth.step_up()
+    client.post("/two-step/verify/passkey/options")
+    assert client.post("/two-step/verify/passkey", data={"credential": nested}).status_code == 400
+    auth.signout()
+    auth.signin()
+    signin_options(client)
+    assert client.post("/signin/passkey", data={"credential": nested}).status_code == 400

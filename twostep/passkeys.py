@@ -155,7 +155,7 @@ def _response_text(raw):
     try:
         if not isinstance(json.loads(raw), dict):
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep, within MAX_RESPONSE
         raise TwoStepError(PASSKEY_NOT_ACCEPTED, status=400) from None
     return raw
 
