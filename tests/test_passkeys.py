@@ -419,3 +419,15 @@ def test_deeply_nested_json_is_refused_with_a_4xx_not_a_500(client, auth, ann):
     auth.signin()
     signin_options(client)
     assert client.post("/signin/passkey", data={"credential": nested}).status_code == 400
+
+
+def test_a_credential_id_over_1023_bytes_is_refused_and_nothing_is_stored(client, auth, ann):
+    # WebAuthn (registration step "credentialId is at most 1023 bytes"): a longer id is refused, not
+    # stored (on PostgreSQL it did not fit the column: a 500).
+    key = SoftAuthenticator()
+    key.credential_id = bytes(range(256)) * 4 + b"x" * 100  # 1124 bytes: 1499 characters of base64url
+    auth.step_up()
+    options = client.post("/two-step/passkeys/options").get_data(as_text=True)
+    response = client.post("/two-step/passkeys", data={"name": "Long", "credential": key.create(options)})
+    assert response.status_code == 422 and "That passkey was not accepted." in response.get_data(as_text=True)
+    assert passkeys() == [] and "passkey_added" not in kinds()

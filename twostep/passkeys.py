@@ -68,6 +68,7 @@ CEREMONY_SECONDS = 300  # how long one options answer can be used (also the brow
 MAX_PASSKEYS = 10  # per account: enough for every device a person has, not a table to fill
 MAX_NAME = 60
 MAX_RESPONSE = 64 * 1024  # characters of JSON; a real response is a few KB
+MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn's registration step: a longer credentialId is refused)
 
 PASSKEY_NAME = N_("Give the passkey a name of up to 60 characters, for example \u201cMy phone\u201d.")
 PASSKEY_MISSING = N_("Your browser did not send a passkey. Use a browser that supports passkeys, "
@@ -212,6 +213,8 @@ def add(policy, challenge, raw_name, raw_response, origins, browser=None):
         verified = verify_registration_response(
             credential=credential, expected_challenge=expected, expected_rp_id=relying_party_id(policy),
             expected_origin=list(origins), require_user_verification=False)
+        if len(verified.credential_id) > MAX_CREDENTIAL_ID:
+            raise ValueError("credential id too long")
     except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as error:
         log.info("passkey not added: user=%s ip=%s (%s)", challenge.user_id, browser.ip, type(error).__name__)
         raise TwoStepError(PASSKEY_NOT_ACCEPTED) from None
