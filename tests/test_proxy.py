@@ -54,3 +54,19 @@ def test_outside_debug_cookies_are_https_only_and_hsts_is_sent(tmp_path):
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_path_prefix_each_client_chooses_does_not_grow_the_link_cache_without_end(app, client):
+    # gunicorn takes SCRIPT_NAME from a request header when the request comes from a trusted forwarder
+    # (FORWARDED_ALLOW_IPS, 127.0.0.1), and Caddy passes a client's "SCRIPT_NAME:" header through. The
+    # templates' cached links are keyed by that prefix: one entry set per prefix an attacker invents
+    # would fill the worker's memory. Each page still gets its own prefix's links.
+    cache = app.jinja_env.globals["url_for"].cache
+    for i in range(2000):
+        prefix = f"/p{i}"
+        page = client.get(prefix + "/signin", environ_overrides={"SCRIPT_NAME": prefix}).get_data(as_text=True)
+        if i % 500 == 0:
+            assert f'"{prefix}/static/' in page and f'href="{prefix}/signup"' in page
+    assert len(cache) <= 1000
+    page = client.get("/signin").get_data(as_text=True)
+    assert '"/p1999/' not in page and 'href="/signup"' in page

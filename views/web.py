@@ -80,6 +80,9 @@ def add_vary(response, *names):
         response.headers["Vary"] = ", ".join([current, *missing])
 
 
+MAX_CACHED_URLS = 500  # far above a site's links times its one or two script roots
+
+
 def install_cached_url_for(app):
     """Templates' `url_for`: a link with no values, or a static file's, is built once per process.
 
@@ -88,7 +91,10 @@ def install_cached_url_for(app):
     kinds are kept, so the cache stays as small as the set of templates; a
     link with other values (`next=...`) is built each time. The key holds
     the request's script root, the one part of a relative link that comes
-    from the request.
+    from the request. A client can choose that root (gunicorn takes a
+    SCRIPT_NAME header from a trusted forwarder, and Caddy passes one on), so
+    the cache is emptied when it reaches MAX_CACHED_URLS: new roots without
+    end cost rebuilding, never memory.
     """
     built = {}
 
@@ -99,9 +105,12 @@ def install_cached_url_for(app):
         key = (request.script_root, endpoint, values.get("filename"))
         url = built.get(key)
         if url is None:
+            if len(built) >= MAX_CACHED_URLS:
+                built.clear()
             url = built[key] = url_for(endpoint, **values)
         return url
 
+    cached_url_for.cache = built  # for the tests
     app.jinja_env.globals["url_for"] = cached_url_for
 
 
