@@ -214,7 +214,7 @@ def add(policy, challenge, raw_name, raw_response, origins, browser=None):
             credential=credential, expected_challenge=expected, expected_rp_id=relying_party_id(policy),
             expected_origin=list(origins), require_user_verification=False)
         if len(verified.credential_id) > MAX_CREDENTIAL_ID:
-            raise ValueError("credential id too long")
+            raise ValueError  # over WebAuthn's limit: refused like any other bad answer
     except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as error:
         log.info("passkey not added: user=%s ip=%s (%s)", challenge.user_id, browser.ip, type(error).__name__)
         raise TwoStepError(PASSKEY_NOT_ACCEPTED) from None
