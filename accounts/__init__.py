@@ -56,8 +56,11 @@ LINK_INVALID = N_("This link has expired or has already been used. Ask for a new
 # administrator reset sends or prints: a day, so the operator can pass it on.
 VERIFY_LINK_HOURS = 24
 ADMIN_LINK_HOURS = 24
-# At most this many links of one kind mailed to one account per hour: a form that mails must not
-# become a way to flood someone's mailbox.
+# At most this many links of one kind mailed to one account per hour, counting only links that still
+# work: a form that mails must not become a way to flood someone's mailbox, and a flood must not leave
+# the owner without a working link. Reset links live 30 minutes, so someone asking for three on the hour
+# would otherwise leave the owner only dead links from :30 to :60; counting live ones, the owner always
+# has up to three working links when a request is not mailed (at most 6 reset mails an hour).
 LINKS_PER_HOUR = 3
 
 
@@ -523,14 +526,15 @@ def issue_link(user, purpose, *, minutes=0, hours=0, mail=None):
     """A new one-time link's token for `purpose` ("reset" or "verify"); only its digest is stored.
 
     `mail(user, token)` queues its e-mail inside the same transaction. None
-    when LINKS_PER_HOUR links of this kind were already made for the account
-    in the last hour (the caller then says the same thing and nothing is mailed).
+    when LINKS_PER_HOUR links of this kind, made for the account in the last
+    hour, still work (the caller then says the same thing and nothing is mailed).
     """
     now = clock.now()
     token = new_token()
     with db.atomic():
         made = (AccountToken.select().where(AccountToken.user == user.id, AccountToken.purpose == purpose,
-                                            AccountToken.created_at > now - datetime.timedelta(hours=1)).count())
+                                            AccountToken.created_at > now - datetime.timedelta(hours=1),
+                                            AccountToken.used_at.is_null(), AccountToken.expires_at > now).count())
         if made >= LINKS_PER_HOUR:
             return None
         AccountToken.create(token_hash=token_digest(token), user=user.id, purpose=purpose, created_at=now,
