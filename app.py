@@ -114,22 +114,23 @@ def create_app(test_config=None):
     install_cached_url_for(app)
     cli.register(app)
     _configure_metrics_listener(app)
-    if not (app.debug or app.testing):
-        _warm_up(app)
     return app
 
 
-def _warm_up(app):
+def warm_up(app):
     """Do once, before gunicorn forks its workers (preload_app), what every worker would do on its first requests.
 
     Every template is compiled and every prepared query built here, so the
     workers start with them (shared memory, no first slow requests), and a
     worker that `max_requests` replaces every couple of thousand requests does
-    not pay for them again.
+    not pay for them again. Called by gunicorn.conf.py's `when_ready`, not by
+    create_app(): a CLI command or a test does not need it.
     """
-    for name in app.jinja_env.list_templates(extensions=("html",)):
+    templates = app.jinja_env.list_templates(extensions=("html",))
+    for name in templates:
         app.jinja_env.get_template(name)
-    Prepared.build_all()
+    queries = Prepared.build_all()
+    app.logger.info("warmed up before forking: %d templates compiled, %d queries prepared", len(templates), queries)
 
 
 def _configure_metrics_listener(app):

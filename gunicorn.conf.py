@@ -104,6 +104,12 @@ if workers > 1 and (os.environ.get("RATELIMIT_STORAGE_URI") or "").startswith("m
         "or run one worker (WEB_CONCURRENCY=1).")
 
 
+def when_ready(server):
+    """In the master, after the app is loaded (preload_app) and before any worker is forked."""
+    from app import warm_up
+    warm_up(server.app.wsgi())
+
+
 def child_exit(server, worker):
     """A worker ended: its live gauges leave the metrics (its counters stay, they were counted)."""
     from prometheus_client import multiprocess

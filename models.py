@@ -165,9 +165,10 @@ class Prepared:
 
     @classmethod
     def build_all(cls):
-        """Build every prepared query for the bound database now (gunicorn's master, before forking)."""
+        """Build every prepared query for the bound database now (gunicorn's master, before forking); how many."""
         for prepared in cls._ALL:
             prepared._query()
+        return len(cls._ALL)
 
     def _query(self):
         database = db.obj

@@ -1,5 +1,6 @@
 """The production server as configured in the repo (gunicorn.conf.py): workers, bind, access log."""
 import os
+import re
 import time
 
 import requests
@@ -20,6 +21,10 @@ def test_gunicorn_conf_serves_with_several_workers_and_logs_paths_without_query_
     assert '"GET /signin HTTP/1.1" 200' in log
     assert "SECRET-IN-QUERY" not in log and "next=" not in log
     assert f"Listening at: http://127.0.0.1:{server.port}" in log  # GUNICORN_BIND was used
+    # Templates and prepared queries are made once in the master (when_ready), before the fork.
+    warmed = log.index("warmed up before forking:")
+    assert warmed < log.index("Booting worker")
+    assert re.search(r"warmed up before forking: [1-9]\d* templates compiled, [1-9]\d* queries prepared", log)
 
 
 def _processes(server):

@@ -53,7 +53,6 @@ from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, Authentica
 import accounts
 from accounts import events
 from core import clock
-from core.refusals import N_
 from models import Challenge, Passkey, User, db
 from twostep import challenges, limits
 from twostep import refusals as errors
@@ -69,15 +68,6 @@ MAX_PASSKEYS = 10  # per account: enough for every device a person has, not a ta
 MAX_NAME = 60
 MAX_RESPONSE = 64 * 1024  # characters of JSON; a real response is a few KB
 MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn's registration step: a longer credentialId is refused)
-
-PASSKEY_NAME = N_("Give the passkey a name of up to 60 characters, for example \u201cMy phone\u201d.")
-PASSKEY_MISSING = N_("Your browser did not send a passkey. Use a browser that supports passkeys, "
-                     "or choose another method.")
-PASSKEY_NOT_ACCEPTED = N_("That passkey was not accepted. Try again, or choose \u201cTry another method\u201d.")
-PASSKEY_EXPIRED = N_("This passkey request has expired. Please try again.")
-PASSKEY_ALREADY = N_("This passkey is already added.")
-PASSKEY_NONE = N_("That passkey is not on this account.")
-PASSKEY_TOO_MANY = N_("An account can have at most %(num)d passkeys. Remove one first.")
 
 
 def relying_party_id(policy):
@@ -106,7 +96,7 @@ def has_passkey(user):
 def read_name(raw):
     name = " ".join((raw or "").split())
     if not name or len(name) > MAX_NAME or any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
-        raise TwoStepError(PASSKEY_NAME)
+        raise TwoStepError(errors.PASSKEY_NAME)
     return name
 
 
@@ -137,27 +127,27 @@ def _take_ceremony(challenge_id):
     """
     row = Challenge.select(Challenge.ceremony, Challenge.ceremony_at).where(Challenge.id == challenge_id).first()
     if row is None or not row.ceremony:
-        raise TwoStepError(PASSKEY_EXPIRED, status=409)
+        raise TwoStepError(errors.PASSKEY_EXPIRED, status=409)
     taken = (Challenge.update(ceremony=None, ceremony_at=None)
              .where(Challenge.id == challenge_id, Challenge.ceremony == row.ceremony).execute())
     if not taken:  # a parallel request took it first
-        raise TwoStepError(PASSKEY_EXPIRED, status=409)
+        raise TwoStepError(errors.PASSKEY_EXPIRED, status=409)
     if row.ceremony_at < clock.now() - datetime.timedelta(seconds=CEREMONY_SECONDS):
-        raise TwoStepError(PASSKEY_EXPIRED, status=409)
+        raise TwoStepError(errors.PASSKEY_EXPIRED, status=409)
     return base64url_to_bytes(row.ceremony)
 
 
 def _response_text(raw):
-    """The browser's JSON, as text; PASSKEY_MISSING when there is none, PASSKEY_NOT_ACCEPTED when it is junk."""
+    """The browser's JSON, as text; errors.PASSKEY_MISSING when there is none, errors.PASSKEY_NOT_ACCEPTED when it is junk."""
     if not raw or not raw.strip():
-        raise TwoStepError(PASSKEY_MISSING, status=400)
+        raise TwoStepError(errors.PASSKEY_MISSING, status=400)
     if len(raw) > MAX_RESPONSE:
-        raise TwoStepError(PASSKEY_NOT_ACCEPTED, status=400)
+        raise TwoStepError(errors.PASSKEY_NOT_ACCEPTED, status=400)
     try:
         if not isinstance(json.loads(raw), dict):
             raise ValueError
     except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep, within MAX_RESPONSE
-        raise TwoStepError(PASSKEY_NOT_ACCEPTED, status=400) from None
+        raise TwoStepError(errors.PASSKEY_NOT_ACCEPTED, status=400) from None
     return raw
 
 
@@ -183,7 +173,7 @@ def registration_options(policy, user, challenge):
     _require_two_step(user)
     existing = of_user(user.id)
     if len(existing) >= MAX_PASSKEYS:
-        raise TwoStepError(PASSKEY_TOO_MANY, status=409, num=MAX_PASSKEYS)
+        raise TwoStepError(errors.PASSKEY_TOO_MANY, status=409, num=MAX_PASSKEYS)
     options = generate_registration_options(
         rp_id=relying_party_id(policy), rp_name=policy.site_name, user_name=user.email,
         user_id=user_handle(policy, user.id), user_display_name=user.name or user.email,
@@ -206,7 +196,7 @@ def add(policy, challenge, raw_name, raw_response, origins, browser=None):
     name = read_name(raw_name)
     raw = _response_text(raw_response)
     if challenge is None:  # no options were asked for in this browser (or long ago)
-        raise TwoStepError(PASSKEY_EXPIRED, status=409)
+        raise TwoStepError(errors.PASSKEY_EXPIRED, status=409)
     expected = _take_ceremony(challenge.id)
     try:
         credential = parse_registration_credential_json(raw)
@@ -217,7 +207,7 @@ def add(policy, challenge, raw_name, raw_response, origins, browser=None):
             raise ValueError  # over WebAuthn's limit: refused like any other bad answer
     except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as error:
         log.info("passkey not added: user=%s ip=%s (%s)", challenge.user_id, browser.ip, type(error).__name__)
-        raise TwoStepError(PASSKEY_NOT_ACCEPTED) from None
+        raise TwoStepError(errors.PASSKEY_NOT_ACCEPTED) from None
     transports = ",".join(t.value for t in (credential.response.transports or []))[:255]
     now = clock.now()
     try:
@@ -227,7 +217,7 @@ def add(policy, challenge, raw_name, raw_response, origins, browser=None):
             user = User.get_by_id(challenge.user_id)
             _require_two_step(user)
             if Passkey.select().where(Passkey.user == user.id).count() >= MAX_PASSKEYS:
-                raise TwoStepError(PASSKEY_TOO_MANY, status=409, num=MAX_PASSKEYS)
+                raise TwoStepError(errors.PASSKEY_TOO_MANY, status=409, num=MAX_PASSKEYS)
             row = Passkey.create(
                 user=user.id, credential_id=bytes_to_base64url(verified.credential_id),
                 public_key=bytes_to_base64url(verified.credential_public_key), sign_count=verified.sign_count,
@@ -238,7 +228,7 @@ def add(policy, challenge, raw_name, raw_response, origins, browser=None):
             events.record(user.id, "passkey_added", ip=browser.ip, user_agent=browser.user_agent)
             accounts.end_other_sessions(user.id, browser, step_up_used=True)
     except IntegrityError:  # the same credential again (excludeCredentials makes this rare)
-        raise TwoStepError(PASSKEY_ALREADY, status=409) from None
+        raise TwoStepError(errors.PASSKEY_ALREADY, status=409) from None
     return row
 
 
@@ -251,7 +241,7 @@ def remove(user, passkey_id, browser=None):
     with db.atomic():
         removed = Passkey.delete().where(Passkey.id == passkey_id, Passkey.user == user.id).execute()
         if not removed:
-            raise TwoStepError(PASSKEY_NONE, status=404)
+            raise TwoStepError(errors.PASSKEY_NONE, status=404)
         if not Passkey.select().where(Passkey.user == user.id).exists():
             User.update(second_step_method=None).where(User.id == user.id, User.second_step_method == METHOD).execute()
         events.record(user.id, "passkey_removed", ip=browser.ip, user_agent=browser.user_agent)
@@ -270,7 +260,7 @@ def signin_options(policy, challenge):
     step-up): the account's passkeys only (the account is known after the password)."""
     rows = of_user(challenge.user_id)
     if not rows:
-        raise TwoStepError(PASSKEY_NONE, status=409)
+        raise TwoStepError(errors.PASSKEY_NONE, status=409)
     options = generate_authentication_options(
         rp_id=relying_party_id(policy), challenge=_new_ceremony(challenge.id), timeout=CEREMONY_SECONDS * 1000,
         allow_credentials=[_descriptor(row) for row in rows], user_verification=UserVerificationRequirement.PREFERRED)
@@ -301,7 +291,7 @@ STEP_UP = "passkey-stepup"  # the Challenge purpose
 def begin_step_up(user):
     """Open the verification of a step-up with a passkey, bound to this browser; returns (challenge, token)."""
     if not has_passkey(user):
-        raise TwoStepError(PASSKEY_NONE, status=409)
+        raise TwoStepError(errors.PASSKEY_NONE, status=409)
     return challenges.open_challenge(user.id, STEP_UP)
 
 
@@ -318,7 +308,7 @@ def _use(policy, challenge, raw_response, origins, browser, on_success):
     finish the challenge, move the passkey's counter and call `on_success(user)`, in one transaction."""
     raw = _response_text(raw_response)
     if challenge is None:
-        raise TwoStepError(PASSKEY_EXPIRED, status=409)
+        raise TwoStepError(errors.PASSKEY_EXPIRED, status=409)
     # The challenge first: of parallel copies of one answer, one takes it; the others are not tries.
     expected = _take_ceremony(challenge.id)
     if not limits.claim_challenge_try(policy, challenge.id):
@@ -330,7 +320,7 @@ def _use(policy, challenge, raw_response, origins, browser, on_success):
             row = Passkey.select().where(Passkey.user == challenge.user_id,
                                          Passkey.credential_id == bytes_to_base64url(credential.raw_id)).first()
             if row is None:
-                raise TwoStepError(PASSKEY_NOT_ACCEPTED)
+                raise TwoStepError(errors.PASSKEY_NOT_ACCEPTED)
             verified = verify_authentication_response(
                 credential=credential, expected_challenge=expected, expected_rp_id=relying_party_id(policy),
                 expected_origin=list(origins), credential_public_key=base64url_to_bytes(row.public_key),
@@ -338,7 +328,7 @@ def _use(policy, challenge, raw_response, origins, browser, on_success):
         except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as error:
             log.info("passkey refused: user=%s ip=%s purpose=%s (%s: %s)", challenge.user_id, browser.ip,
                      challenge.purpose, type(error).__name__, error)
-            raise TwoStepError(PASSKEY_NOT_ACCEPTED) from None
+            raise TwoStepError(errors.PASSKEY_NOT_ACCEPTED) from None
         user = User.get_by_id(challenge.user_id)
         with db.atomic():
             # The verification's row first, then the account's: the order every change locks them in.
@@ -349,7 +339,7 @@ def _use(policy, challenge, raw_response, origins, browser, on_success):
                                       backed_up=verified.credential_backed_up)
                        .where(Passkey.id == row.id, Passkey.sign_count == row.sign_count).execute())
             if not counted:  # a parallel use of the same counter value won
-                raise TwoStepError(PASSKEY_NOT_ACCEPTED)
+                raise TwoStepError(errors.PASSKEY_NOT_ACCEPTED)
             on_success(user)
         guess = False
         limits.release_challenge_try(challenge.id)
